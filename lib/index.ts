@@ -1,1 +1,4 @@
-export {};
+export * from './fanout-topic';
+export * from './consumer';
+export * from './idempotency-table';
+export * from './fanout-dashboard';
