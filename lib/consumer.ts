@@ -296,6 +296,9 @@ export class Consumer extends Construct {
   }
 
   private wireHandler(handler: lambda.IFunction, props: ConsumerProps): void {
+    if (!handler.role) {
+      throw new Error(`${this.node.path}: the handler has no role known here, so it cannot be granted its queue; import it with lambda.Function.fromFunctionAttributes({ functionArn, role })`);
+    }
     handler.addEventSource(new eventSources.SqsEventSource(this.queue, {
       reportBatchItemFailures: true,
       batchSize: props.batchSize ?? 10,

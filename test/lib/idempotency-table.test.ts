@@ -1,0 +1,79 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Match } from 'aws-cdk-lib/assertions';
+import { FanOutTopic, IdempotencyTable } from '../../lib';
+import { newHandler, newStack, template } from './fixtures';
+
+describe('IdempotencyTable', () => {
+  test('defaults: pk string key, TTL on expiresAt, on-demand, point-in-time recovery, encrypted, retained', () => {
+    const stack = newStack();
+    new IdempotencyTable(stack, 'Idempotency');
+    const t = template(stack);
+    t.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        // SSEEnabled false is DynamoDB's own (AWS-owned) key: every table is encrypted at rest.
+        SSESpecification: { SSEEnabled: false },
+        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      },
+    });
+  });
+
+  test('options: name, removal policy, customer-managed key, no PITR', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    new IdempotencyTable(stack, 'Idempotency', { tableName: 'idem', removalPolicy: RemovalPolicy.DESTROY, encryptionKey: key, pointInTimeRecovery: false });
+    template(stack).hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        TableName: 'idem',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [Match.objectLike({
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+          SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } },
+        })],
+      }),
+    });
+  });
+
+  test('grant(principal, name) scopes a non-Lambda reader to its own keys, with the key when there is one', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    const table = new IdempotencyTable(stack, 'Idempotency', { encryptionKey: key });
+    const role = new iam.Role(stack, 'Poller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    table.grant(role, 'analytics');
+    const statements = Object.values(template(stack).findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(expect.objectContaining({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['analytics#*'] } },
+    }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt']) }));
+  });
+
+  test('two consumers on one table each get only their own prefix', () => {
+    const stack = newStack();
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    fanOut.addConsumer('Billing', { handler: newHandler(stack, 'BillingFn'), idempotencyTable: table });
+    fanOut.addConsumer('Inventory', { handler: newHandler(stack, 'InventoryFn'), idempotencyTable: table });
+    const prefixes = Object.values(template(stack).findResources('AWS::IAM::Policy'))
+      .map((p) => p.Properties.PolicyDocument.Statement.find((s: { Condition?: unknown }) => s.Condition).Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys']);
+    expect(prefixes).toEqual([['billing#*'], ['inventory#*']]);
+  });
+
+  test('grantConsumer of a consumer without handler, and a bad name, are clear errors', () => {
+    const stack = newStack();
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    const consumer = new FanOutTopic(stack, 'Orders').addConsumer('Analytics');
+    expect(() => table.grantConsumer(consumer))
+      .toThrow('Test/Orders/Analytics: has no handler to grant; give it a handler, or call grant(principal, \'analytics\') for the service that reads its queue');
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => table.grant(role, '*')).toThrow('Test/Idempotency: consumer name \'*\' is invalid');
+  });
+});
