@@ -20,7 +20,7 @@ const HOST = '127.0.0.1';
 /** SNS + SQS: fauxqs, in this process, on a free loopback port. */
 export async function startFauxqs(): Promise<Emulator> {
   // fauxqs is ESM-only; a native import() keeps TypeScript's CommonJS output from turning it into require().
-  const { startFauxqs: start } = await importEsm<typeof import('fauxqs')>('fauxqs');
+  const { startFauxqs: start } = await importEsm<FauxqsModule>('fauxqs');
   const server = await start({ port: 0, host: HOST, logger: false, defaultRegion: LOCAL_REGION });
   return {
     endpoint: `http://${HOST}:${server.port}`,
@@ -86,6 +86,11 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The part of fauxqs's API used here (its types are ESM-only, out of reach of this CommonJS module). */
+interface FauxqsModule {
+  startFauxqs(options: { port: number; host: string; logger: boolean; defaultRegion: string }): Promise<{ readonly port: number; stop(): Promise<void> }>;
 }
 
 const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;

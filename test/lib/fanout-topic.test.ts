@@ -67,10 +67,7 @@ describe('FanOutTopic options', () => {
 
   test('adopts an existing topic instead of creating one, and takes its FIFO setting', () => {
     const stack = newStack();
-    const existing = sns.Topic.fromTopicAttributes(stack, 'Existing', {
-      topicArn: 'arn:aws:sns:eu-west-1:123456789012:orders.fifo',
-      fifo: true,
-    });
+    const existing = sns.Topic.fromTopicArn(stack, 'Existing', 'arn:aws:sns:eu-west-1:123456789012:orders.fifo');
     const fanOut = new FanOutTopic(stack, 'Orders', { topic: existing });
     fanOut.addConsumer('Billing');
     const t = template(stack);

@@ -1,0 +1,43 @@
+import { createConsumer } from '../../../runtime';
+import { LEDGER_TABLE_ENV, OrderCancelled, OrderCreated } from '../events';
+
+const ledgerTable = process.env[LEDGER_TABLE_ENV];
+
+/**
+ * Billing charges an order when it is created and refunds it when it is cancelled. Each entry
+ * goes to the ledger in the same DynamoDB transaction that marks the event processed
+ * (`ctx.transact`), so a retried or duplicated event can never charge twice.
+ */
+export const handler = createConsumer({
+  handlers: {
+    'order.created': {
+      schema: OrderCreated,
+      handle: (order, ctx) => {
+        ctx.transact({
+          Put: {
+            TableName: ledgerTable,
+            Item: {
+              pk: { S: `charge#${order.orderId}` },
+              amount: { N: String(order.amount) },
+              currency: { S: order.currency },
+              envelopeId: { S: ctx.envelope.id },
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+      },
+    },
+    'order.cancelled': {
+      schema: OrderCancelled,
+      handle: (cancel, ctx) => {
+        ctx.transact({
+          Put: {
+            TableName: ledgerTable,
+            Item: { pk: { S: `refund#${cancel.orderId}` }, envelopeId: { S: ctx.envelope.id } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+      },
+    },
+  },
+});
