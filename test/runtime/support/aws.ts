@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 
 /** A name no other test file uses: all files share the emulators. */
 export function uniqueName(prefix: string): string {
@@ -31,7 +31,10 @@ export async function createQueue(client: SQSClient, prefix: string, fifo = fals
   return { url, arn: attributes.Attributes!.QueueArn! };
 }
 
-/** Everything currently in a queue (fauxqs delivers synchronously, so what was sent is there). */
+/**
+ * Everything currently in a queue (fauxqs delivers synchronously, so what was sent is there),
+ * deleted as it is read: a FIFO queue hides the rest of a group while a message is in flight.
+ */
 export async function receiveAll(client: SQSClient, queueUrl: string): Promise<Message[]> {
   const messages: Message[] = [];
   for (;;) {
@@ -44,6 +47,10 @@ export async function receiveAll(client: SQSClient, queueUrl: string): Promise<M
     }));
     if (!response.Messages?.length) return messages;
     messages.push(...response.Messages);
+    await client.send(new DeleteMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: response.Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+    }));
   }
 }
 
