@@ -45,10 +45,11 @@ export interface TypeHandler<S = unknown> {
    */
   readonly versions?: readonly string[];
   /**
-   * Does the work. Return to mark the envelope processed; throw to have it retried (the claim
-   * is released), or throw `PoisonMessageError` for a failure retrying cannot fix.
+   * Does the work. Return (or resolve; the value is ignored) to mark the envelope processed;
+   * throw to have it retried (the claim is released), or throw `PoisonMessageError` for a
+   * failure retrying cannot fix.
    */
-  handle(data: SchemaOutput<S>, ctx: HandlerContext): Promise<void> | void;
+  handle(data: SchemaOutput<S>, ctx: HandlerContext): unknown;
 }
 
 /** What a handler receives: the schema's output, or the raw data when there is no schema. */

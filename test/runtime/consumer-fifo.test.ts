@@ -11,7 +11,7 @@ beforeAll(() => {
 });
 afterAll(() => sqs.destroy());
 
-function fifoConsumer(handle: (step: string) => unknown, options: Partial<ConsumerOptions> = {}) {
+function fifoConsumer(handle: (step: string) => unknown, options: Omit<ConsumerOptions, 'handlers'> = {}) {
   const logs = captureLogs();
   const handler = createConsumer({
     idempotency: false,

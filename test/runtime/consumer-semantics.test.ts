@@ -29,7 +29,7 @@ afterAll(() => {
 });
 
 /** A consumer like a deployed one: its own DynamoDB client (counted), a fresh DLQ, captured logs. */
-async function setUp(options: Partial<ConsumerOptions> & { handle?: (data: z.infer<typeof OrderCreated>, ctx: HandlerContext) => unknown } = {}) {
+async function setUp({ handle, ...options }: Omit<ConsumerOptions, 'handlers'> & { handle?: (data: z.infer<typeof OrderCreated>, ctx: HandlerContext) => unknown } = {}) {
   const client = dynamoDbClient();
   const requests = countRequests(client);
   const dlq = await createQueue(sqs, 'billing-dlq');
@@ -45,7 +45,7 @@ async function setUp(options: Partial<ConsumerOptions> & { handle?: (data: z.inf
       'order.created': {
         schema: OrderCreated,
         handle: async (data, ctx) => {
-          await options.handle?.(data, ctx);
+          await handle?.(data, ctx);
           effects.push(data.orderId);
         },
       },

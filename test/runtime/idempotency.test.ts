@@ -251,7 +251,7 @@ describe('transactional mode', () => {
 async function waitForItem(pk: string, condition: (item: Record<string, { S?: string; N?: string }>) => boolean): Promise<Record<string, { S: string; N: string }>> {
   for (let i = 0; i < 500; i++) {
     const item = await getItem(inspect, table, pk);
-    if (item && condition(item)) return item as Record<string, { S: string; N: string }>;
+    if (item && condition(item)) return item as unknown as Record<string, { S: string; N: string }>;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`${pk} never reached the expected state`);

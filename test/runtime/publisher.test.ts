@@ -125,7 +125,7 @@ describe('Publisher', () => {
     const big = { blob: 'x'.repeat(MAX_MESSAGE_BYTES) };
 
     await expect(publisher.publish('order.created', big)).rejects.toThrow(/is 262\d{3} bytes with its attributes, over the SNS\/SQS limit of 262144 bytes \(256 KiB\)/);
-    await expect(publisher.publishBatch([{ type: 'order.created', data: {} }, { type: 'order.created', data: big }])).rejects.toThrow(/publishBatch entry 1: .* over the SNS\/SQS limit of 262144 bytes/);
+    await expect(publisher.publishBatch<unknown>([{ type: 'order.created', data: {} }, { type: 'order.created', data: big }])).rejects.toThrow(/publishBatch entry 1: .* over the SNS\/SQS limit of 262144 bytes/);
     expect(requests.total()).toBe(0);
     client.destroy();
   });

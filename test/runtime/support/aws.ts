@@ -55,9 +55,9 @@ export async function receiveAll(client: SQSClient, queueUrl: string): Promise<M
 }
 
 /** Counts the HTTP requests a client sends, per command (each retry attempt counts). */
-export function countRequests(client: { middlewareStack: DynamoDBClient['middlewareStack'] }) {
+export function countRequests(client: { middlewareStack: unknown }) {
   const counts = new Map<string, number>();
-  client.middlewareStack.add(
+  stackOf(client).add(
     (next, context) => async (args) => {
       counts.set(context.commandName as string, (counts.get(context.commandName as string) ?? 0) + 1);
       return next(args);
@@ -76,8 +76,8 @@ export function countRequests(client: { middlewareStack: DynamoDBClient['middlew
  * Fault injection on a real client: while `active()` is true, every attempt of `command` fails
  * with a retryable server error before reaching the emulator.
  */
-export function failRequests(client: { middlewareStack: DynamoDBClient['middlewareStack'] }, command: string, active: () => boolean = () => true): void {
-  client.middlewareStack.add(
+export function failRequests(client: { middlewareStack: unknown }, command: string, active: () => boolean = () => true): void {
+  stackOf(client).add(
     (next, context) => async (args) => {
       if (context.commandName === command && active()) {
         throw Object.assign(new Error(`injected failure of ${command}`), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
@@ -86,6 +86,11 @@ export function failRequests(client: { middlewareStack: DynamoDBClient['middlewa
     },
     { step: 'finalizeRequest', name: uniqueName('failRequests') },
   );
+}
+
+/** Any SDK v3 client's middleware stack: the helpers only read the command name. */
+function stackOf(client: { middlewareStack: unknown }): DynamoDBClient['middlewareStack'] {
+  return client.middlewareStack as DynamoDBClient['middlewareStack'];
 }
 
 /** Lines a consumer logged, for assertions. */
