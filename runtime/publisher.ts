@@ -44,7 +44,10 @@ export interface PublishOptions {
    * @default '1'
    */
   readonly version?: string;
-  /** @default none */
+  /**
+   * Ties the event to the request or chain of events that caused it; copied into the envelope.
+   * @default none
+   */
   readonly correlationId?: string;
   /** FIFO topics: the ordering group. Required there. */
   readonly messageGroupId?: string;
