@@ -33,7 +33,7 @@ export interface EnvelopeInput<T = unknown> {
   readonly correlationId?: string;
 }
 
-export const MAX_ID_LENGTH = 128;
+const MAX_ID_LENGTH = 128;
 const TYPE_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 const VERSION_PATTERN = /^[0-9]+$/;
 const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;

@@ -195,7 +195,7 @@ export class Publisher {
 }
 
 /** How SNS measures a message: body plus each attribute's name, data type and value, in UTF-8 bytes. */
-export function messageBytes(message: string, attributes: Readonly<Record<string, MessageAttributeValue>>): number {
+function messageBytes(message: string, attributes: Readonly<Record<string, MessageAttributeValue>>): number {
   let bytes = Buffer.byteLength(message, 'utf8');
   for (const [name, value] of Object.entries(attributes)) {
     bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8') + Buffer.byteLength(value.StringValue ?? '', 'utf8');
