@@ -17,14 +17,21 @@ export const LOCAL_REGION = 'us-east-1';
 
 const HOST = '127.0.0.1';
 
-/** SNS + SQS: fauxqs, in this process, on a free loopback port. */
+/**
+ * SNS + SQS: fauxqs, in this process, on a free loopback port. Built with `buildApp` and no
+ * host setting, so queue URLs carry the address clients used (127.0.0.1:port), which resolves
+ * without DNS tricks; `startFauxqs` would listen on every interface.
+ */
 export async function startFauxqs(): Promise<Emulator> {
   // fauxqs is ESM-only; a native import() keeps TypeScript's CommonJS output from turning it into require().
-  const { startFauxqs: start } = await importEsm<FauxqsModule>('fauxqs');
-  const server = await start({ port: 0, host: HOST, logger: false, defaultRegion: LOCAL_REGION });
+  const { buildApp } = await importEsm<FauxqsModule>('fauxqs');
+  const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
+  await app.listen({ port: 0, host: HOST });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    endpoint: `http://${HOST}:${server.port}`,
-    stop: () => server.stop(),
+    endpoint: `http://${HOST}:${port}`,
+    stop: () => app.close(),
   };
 }
 
@@ -90,7 +97,11 @@ async function freePort(): Promise<number> {
 
 /** The part of fauxqs's API used here (its types are ESM-only, out of reach of this CommonJS module). */
 interface FauxqsModule {
-  startFauxqs(options: { port: number; host: string; logger: boolean; defaultRegion: string }): Promise<{ readonly port: number; stop(): Promise<void> }>;
+  buildApp(options: { logger: boolean; defaultRegion: string }): {
+    listen(options: { port: number; host: string }): Promise<string>;
+    readonly server: { address(): string | { port: number } | null };
+    close(): Promise<void>;
+  };
 }
 
 const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;
