@@ -1,0 +1,162 @@
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV_IDEMPOTENCY_TABLE } from '../lib/constants';
+import { readCloudAssembly } from './cloud-assembly';
+import { Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs } from './emulators';
+import { EventSourcePoller, type PollerOptions } from './event-source-poller';
+import { LocalFunction, type FunctionFaults } from './lambda-function';
+import { provisionStack, type LocalClients, type ProvisionedStack } from './provision';
+
+/** Where the emulators listen. */
+export interface LocalEndpoints {
+  /** fauxqs: SNS and SQS. */
+  readonly fauxqs: string;
+  readonly dynamodb: string;
+}
+
+export interface LocalStackOptions {
+  /**
+   * The cloud assembly to run.
+   * @default 'cdk.out'
+   */
+  readonly cdkOut?: string;
+  /**
+   * Emulators already running (the test suite's); they are then left running on stop().
+   * @default fauxqs and DynamoDB Local are started, and stopped on stop()
+   */
+  readonly endpoints?: LocalEndpoints;
+  /** Prepended to every physical name, so several copies of an app can share the emulators. */
+  readonly namePrefix?: string;
+  /** Faults of every function's execution environments. */
+  readonly faults?: FunctionFaults;
+  /** Polling faults and concurrency of every event source mapping. */
+  readonly polling?: PollerOptions;
+  /**
+   * Independent pollers per event source mapping (as if two consumers read one queue).
+   * @default 1
+   */
+  readonly pollersPerMapping?: number;
+  /**
+   * Handler log lines, one call per chunk written by a function; by default they are dropped.
+   * @default - dropped
+   */
+  readonly onHandlerOutput?: (functionName: string, text: string) => void;
+}
+
+/**
+ * A synthesized CDK app running on one machine: fauxqs for SNS and SQS, DynamoDB Local for
+ * tables, and every SQS event source mapping polled into its bundled Lambda handler.
+ */
+export class LocalStack {
+  /**
+   * Provisions every stack of the cloud assembly and starts polling. On a failure everything
+   * started so far is stopped again.
+   */
+  static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
+    const stacks = readCloudAssembly(path.resolve(options.cdkOut ?? 'cdk.out'));
+    const owned: Emulator[] = [];
+    const stack = new LocalStack(owned);
+    try {
+      let endpoints = options.endpoints;
+      if (!endpoints) {
+        const [fauxqs, dynamodb] = await Promise.all([startFauxqs(), startDynamoDbLocal()]);
+        owned.push(fauxqs, dynamodb);
+        endpoints = { fauxqs: fauxqs.endpoint, dynamodb: dynamodb.endpoint };
+      }
+      await stack.run(stacks, endpoints, options);
+      return stack;
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+  }
+
+  readonly stacks: ProvisionedStack[] = [];
+  readonly pollers: EventSourcePoller[] = [];
+  private readonly functions: LocalFunction[] = [];
+  private endpointsInUse?: LocalEndpoints;
+  private clientsInUse?: LocalClients;
+
+  private constructor(private readonly owned: Emulator[]) {}
+
+  /** Where the emulators listen. */
+  get endpoints(): LocalEndpoints {
+    return this.endpointsInUse!;
+  }
+
+  /** SDK clients for the emulators. */
+  get clients(): LocalClients {
+    return this.clientsInUse!;
+  }
+
+  /** One line: what was left out, by type (alarms, dashboards, IAM…). */
+  skippedSummary(): string {
+    const counts = new Map<string, number>();
+    for (const stack of this.stacks) {
+      for (const [type, count] of stack.skipped) {
+        counts.set(type, (counts.get(type) ?? 0) + count);
+      }
+    }
+    const list = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([type, count]) => `${type} ×${count}`);
+    return list.length ? `skipped (no local stand-in): ${list.join(', ')}` : 'skipped: nothing';
+  }
+
+  /** Stops polling, the functions' environments and the emulators this stack started. */
+  async stop(): Promise<void> {
+    await Promise.all(this.pollers.map((p) => p.stop()));
+    await Promise.all(this.functions.map((f) => f.stop()));
+    await Promise.all(this.owned.map((e) => e.stop()));
+    for (const client of Object.values(this.clientsInUse ?? {})) {
+      client.destroy();
+    }
+  }
+
+  private async run(stacks: ReturnType<typeof readCloudAssembly>, endpoints: LocalEndpoints, options: LocalStackOptions): Promise<void> {
+    this.endpointsInUse = endpoints;
+    const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    this.clientsInUse = {
+      sqs: new SQSClient({ ...common, endpoint: endpoints.fauxqs }),
+      sns: new SNSClient({ ...common, endpoint: endpoints.fauxqs }),
+      dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
+    };
+    for (const stack of stacks) {
+      this.stacks.push(await provisionStack(stack, this.clients, { namePrefix: options.namePrefix }));
+    }
+    const lambdaEnvironment = localLambdaEnvironment(endpoints);
+    const functions = new Map<string, LocalFunction>();
+    for (const source of this.stacks.flatMap((s) => s.eventSources)) {
+      let fn = functions.get(source.function.logicalId);
+      if (!fn) {
+        fn = new LocalFunction(source.function, lambdaEnvironment, {
+          ...options.faults,
+          idempotencyTable: source.function.environment[ENV_IDEMPOTENCY_TABLE],
+        }, options.onHandlerOutput);
+        functions.set(source.function.logicalId, fn);
+        this.functions.push(fn);
+      }
+      for (let i = 0; i < (options.pollersPerMapping ?? 1); i++) {
+        this.pollers.push(new EventSourcePoller(source, fn, this.clients.sqs, options.polling));
+      }
+    }
+    this.pollers.forEach((p) => p.start());
+  }
+}
+
+/** What Lambda's runtime would provide, pointed at the emulators. */
+function localLambdaEnvironment(endpoints: LocalEndpoints): Record<string, string> {
+  // The directory that holds @aws-sdk/*: bundles leave the SDK out, as Lambda's runtime provides it.
+  const sdkModules = path.resolve(require.resolve('@aws-sdk/client-sqs/package.json'), '..', '..', '..');
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_SQS: endpoints.fauxqs,
+    AWS_ENDPOINT_URL_SNS: endpoints.fauxqs,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    NODE_PATH: sdkModules,
+  };
+}

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { LocalStack, type LocalStackOptions } from '../../local/local-stack';
+import type { LocalQueue } from '../../local/provision';
+import { Publisher } from '../../runtime';
+
+/** Starts a test app on the run's emulators, under its own names. */
+export function startTestStack(cdkOut: string, options: Omit<LocalStackOptions, 'cdkOut' | 'endpoints' | 'namePrefix'> = {}): Promise<LocalStack> {
+  const fauxqs = process.env.FANOUT_TEST_FAUXQS_ENDPOINT;
+  const dynamodb = process.env.FANOUT_TEST_DYNAMODB_ENDPOINT;
+  if (!fauxqs || !dynamodb) {
+    throw new Error('the emulators are not running: run the tests with jest (test/support/global-setup.ts starts them)');
+  }
+  return LocalStack.start({
+    ...options,
+    cdkOut,
+    endpoints: { fauxqs, dynamodb },
+    namePrefix: `t${randomUUID().slice(0, 8)}-`,
+    onHandlerOutput: process.env.FANOUT_TEST_LOGS ? (fn, text) => process.stdout.write(`[${fn}] ${text}`) : undefined,
+  });
+}
+
+export function topicOf(local: LocalStack): string {
+  const [topic] = local.stacks[0].topics.values();
+  return topic.arn;
+}
+
+export function publisherFor(local: LocalStack): Publisher {
+  return new Publisher({ topicArn: topicOf(local), source: 'e2e', client: local.clients.sns });
+}
+
+/** The queue and dead-letter queue of a consumer, by its construct id. */
+export function queuesOf(local: LocalStack, consumerId: string): { queue: LocalQueue; deadLetterQueue: LocalQueue } {
+  const queues = [...local.stacks[0].queues.values()];
+  const find = (kind: string) => {
+    const queue = queues.find((q) => q.logicalId.startsWith(`Orders${consumerId}${kind}`));
+    if (!queue) {
+      throw new Error(`no ${kind} for consumer ${consumerId}`);
+    }
+    return queue;
+  };
+  return { queue: find('Queue'), deadLetterQueue: find('DeadLetterQueue') };
+}
+
+/** Effects per envelope id of one consumer (the count its handler added). */
+export async function effectsOf(local: LocalStack, consumerName: string): Promise<Map<string, number>> {
+  const items = await scanEffects(local);
+  const effects = new Map<string, number>();
+  for (const item of items) {
+    const [consumer, id, ...rest] = item.pk.S!.split('#');
+    if (consumer === consumerName && rest.length === 0 && id !== 'group' && item.effects) {
+      effects.set(id, Number(item.effects.N));
+    }
+  }
+  return effects;
+}
+
+/** Per message group, the sequence numbers in the order the handler applied them. */
+export async function appliedOrder(local: LocalStack, consumerName: string): Promise<Map<string, number[]>> {
+  const order = new Map<string, number[]>();
+  for (const item of await scanEffects(local)) {
+    const [consumer, kind, group] = item.pk.S!.split('#');
+    if (consumer === consumerName && kind === 'group') {
+      order.set(group, item.applied.L!.map((n) => Number(n.N)));
+    }
+  }
+  return order;
+}
+
+/** Attempts per envelope id of a consumer in `fail` mode. */
+export async function attemptsOf(local: LocalStack, consumerName: string): Promise<Map<string, number>> {
+  const attempts = new Map<string, number>();
+  for (const item of await scanEffects(local)) {
+    const [consumer, kind, id] = item.pk.S!.split('#');
+    if (consumer === consumerName && kind === 'attempts') {
+      attempts.set(id, Number(item.attempts.N));
+    }
+  }
+  return attempts;
+}
+
+async function scanEffects(local: LocalStack) {
+  const [name] = [...local.stacks[0].tables].filter(([id]) => id.startsWith('Effects')).map(([, table]) => table);
+  const items: Array<Record<string, { S?: string; N?: string; L?: Array<{ N?: string }> }>> = [];
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await local.clients.dynamodb.send(new ScanCommand({ TableName: name, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []) as typeof items);
+    start = page.LastEvaluatedKey as typeof start;
+  } while (start);
+  return items as Array<Record<string, { S?: string; N?: string; L?: Array<{ N?: string }> }> & { pk: { S: string } }>;
+}
+
+/** Visible plus in-flight messages of a queue. */
+export async function messagesIn(local: LocalStack, queue: LocalQueue): Promise<number> {
+  const { Attributes = {} } = await local.clients.sqs.send(new GetQueueAttributesCommand({
+    QueueUrl: queue.url,
+    AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+  }));
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+    + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+}
+
+/** Receives every message of a (dead-letter) queue once, keeping them hidden for a minute. */
+export async function receiveAll(local: LocalStack, queue: LocalQueue): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await local.clients.sqs.send(new ReceiveMessageCommand({
+      QueueUrl: queue.url, MaxNumberOfMessages: 10, VisibilityTimeout: 60, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
+    }));
+    if (Messages.length === 0) {
+      return all;
+    }
+    all.push(...Messages);
+  }
+}
+
+/** Polls until the check returns true; fails with the last state after the timeout. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The figures every end-to-end test prints and asserts. */
+export interface Figures {
+  readonly sent: number;
+  readonly processed: number;
+  readonly lost: number;
+  readonly doubleEffects: number;
+  readonly inDeadLetterQueue: number;
+}
+
+export function report(name: string, figures: Figures & Record<string, number>): Figures {
+  process.stdout.write(`${name}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+  return figures;
+}
