@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { bundledHandler } from '../../../examples/orders/bundle';
 import { FanOutTopic, IdempotencyTable } from '../../../lib';
 
@@ -18,6 +19,11 @@ export interface TestConsumer {
   readonly maxReceiveCount?: number;
   readonly timeoutSeconds?: number;
   readonly visibilitySeconds?: number;
+  /**
+   * A visibility timeout shorter than the function timeout, set through the escape hatch: the
+   * construct refuses it, and tests need it to force redeliveries during processing.
+   */
+  readonly visibilityOverrideSeconds?: number;
   readonly sleepMs?: number;
   readonly batchSize?: number;
   readonly rawMessageDelivery?: boolean;
@@ -50,7 +56,7 @@ export function synthTestApp(options: { readonly fifo?: boolean; readonly consum
         SLEEP_MS: String(consumer.sleepMs ?? 0),
       },
     });
-    fanOut.addConsumer(consumer.id, {
+    const added = fanOut.addConsumer(consumer.id, {
       handler,
       idempotencyTable: handler && idempotency,
       eventTypes: consumer.eventTypes,
@@ -59,6 +65,9 @@ export function synthTestApp(options: { readonly fifo?: boolean; readonly consum
       rawMessageDelivery: consumer.rawMessageDelivery,
       visibilityTimeout: Duration.seconds(consumer.visibilitySeconds ?? (handler ? 5 : 30)),
     });
+    if (consumer.visibilityOverrideSeconds !== undefined) {
+      (added.queue.node.defaultChild as sqs.CfnQueue).visibilityTimeout = consumer.visibilityOverrideSeconds;
+    }
   }
   app.synth();
   return outdir;
