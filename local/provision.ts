@@ -279,6 +279,9 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
       try {
         return await creator(logicalId, resource.Properties ?? {});
       } catch (error) {
+        if (error instanceof UnresolvableError) {
+          return skip(`${resource.Type}(${logicalId}: ${error.message})`);
+        }
         throw new Error(`${stack.stackName}/${logicalId} (${resource.Type}): ${(error as Error).message}`, { cause: error });
       }
     })().then((result) => {

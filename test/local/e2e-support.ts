@@ -136,7 +136,7 @@ export interface Figures {
   readonly inDeadLetterQueue: number;
 }
 
-export function report(name: string, figures: Figures & Record<string, number>): Figures {
+export function report<F extends Figures & Record<string, number>>(name: string, figures: F): F {
   process.stdout.write(`${name}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
   return figures;
 }
