@@ -9,3 +9,4 @@ export type { Logger } from './logger';
 export type { MetricsOptions } from './metrics';
 export { PoisonMessageError, type PoisonReason } from './poison-message-error';
 export { Publisher, type BatchEntry, type BatchEntryResult, type PublishOptions, type PublisherOptions, type PublishResult } from './publisher';
+export { redrive, type RedriveMethod, type RedriveOptions, type RedriveProgress, type RedriveResult } from './redrive';
