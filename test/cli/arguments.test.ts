@@ -1,0 +1,76 @@
+/*
+ * The command line itself: help for every command, and bad input or failures as one line on
+ * stderr with a non-zero exit code (a stack trace only with --verbose).
+ */
+import { COMMANDS } from '../../bin/fanout';
+import { fanout } from './support/run';
+
+/** Exactly one line, ending in a newline. */
+const ONE_LINE = /^[^\n]+\n$/;
+
+describe('help', () => {
+  test.each(Object.keys(COMMANDS))('fanout %s --help: usage, every option, the global ones, an example; exit 0', async (name) => {
+    const run = await fanout([...name.split(' '), '--help'], { local: false });
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: fanout ${name} \\[options\\]\\n`));
+    for (const option of Object.keys(COMMANDS[name].options)) expect(run.stdout).toContain(`--${option}`);
+    for (const option of ['--region', '--profile', '--endpoint', '--verbose']) expect(run.stdout).toContain(option);
+    expect(run.stdout).toMatch(new RegExp(`\\nExample:\\n  fanout ${name} --`));
+  });
+
+  test('fanout --help lists the commands; no arguments at all prints them to stderr with exit 2', async () => {
+    const help = await fanout(['--help'], { local: false });
+    const nothing = await fanout([], { local: false });
+
+    expect(help.code).toBe(0);
+    for (const name of Object.keys(COMMANDS)) expect(help.stdout).toContain(`  ${name}  `);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toBe(help.stdout);
+  });
+});
+
+describe('bad arguments: one line, exit 2', () => {
+  test.each([
+    [['dlq', 'peek'], 'fanout: unknown command "dlq peek"; commands: dlq inspect, dlq redrive, dlq purge, publish (see fanout --help)'],
+    [['dlq', 'inspect', '--queue', 'u'], 'fanout dlq inspect: unknown option --queue (see fanout dlq inspect --help)'],
+    [['dlq', 'inspect', '--queue-url'], 'fanout dlq inspect: --queue-url needs a value (see fanout dlq inspect --help)'],
+    [['dlq', 'purge', '--yes=no', '--queue-url', 'u'], 'fanout dlq purge: --yes takes no value (see fanout dlq purge --help)'],
+    [['dlq', 'inspect', 'https://queue'], 'fanout dlq inspect: unexpected argument https://queue: every value goes after its --option (see fanout dlq inspect --help)'],
+    [['dlq', 'inspect'], 'fanout dlq inspect: --queue-url is required (or --stack with --consumer) (see fanout dlq inspect --help)'],
+    [['dlq', 'inspect', '--stack', 'S'], 'fanout dlq inspect: --queue-url is required (or --stack with --consumer) (see fanout dlq inspect --help)'],
+    [['dlq', 'redrive', '--queue-url', 'u', '--stack', 'S', '--consumer', 'C'], 'fanout dlq redrive: give either --queue-url or --stack with --consumer, not both (see fanout dlq redrive --help)'],
+    [['dlq', 'redrive', '--queue-url', 'u', '--max', '0'], 'fanout dlq redrive: --max must be a whole number of at least 1, got "0" (see fanout dlq redrive --help)'],
+    [['dlq', 'redrive', '--queue-url', 'u', '--rate', '501'], 'fanout dlq redrive: --rate must be a whole number from 1 to 500, got "501" (see fanout dlq redrive --help)'],
+    [['dlq', 'inspect', '--queue-url', 'u', '--max', '1.5'], 'fanout dlq inspect: --max must be a whole number of at least 1, got "1.5" (see fanout dlq inspect --help)'],
+    [['publish', '--topic-arn', 'arn', '--data', '{}'], 'fanout publish: --type is required (see fanout publish --help)'],
+  ])('%j', async (args, message) => {
+    const run = await fanout(args, { local: false });
+
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `${message}\n` });
+  });
+});
+
+describe('failures: one line, exit 1, the stack only with --verbose', () => {
+  test('a queue that does not exist', async () => {
+    const queueUrl = `${process.env.FANOUT_TEST_FAUXQS_ENDPOINT}/000000000000/cli-arguments-no-such-queue`;
+
+    const quiet = await fanout(['dlq', 'inspect', '--queue-url', queueUrl]);
+    const verbose = await fanout(['dlq', 'inspect', '--queue-url', queueUrl, '--verbose']);
+
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).toMatch(ONE_LINE);
+    expect(quiet.stderr).toMatch(/^fanout dlq inspect: QueueDoesNotExist: /);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr.startsWith(quiet.stderr)).toBe(true);
+    expect(verbose.stderr).toMatch(/\n\s+at /);
+  });
+
+  test('an envelope the runtime refuses (a type that is not noun.verb)', async () => {
+    const run = await fanout(['publish', '--topic-arn', 'arn:aws:sns:us-east-1:000000000000:cli-arguments-topic', '--type', 'OrderCreated', '--data', '{}']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(ONE_LINE);
+    expect(run.stderr).toMatch(/^fanout publish: createEnvelope: type must be lowercase noun\.verb/);
+  });
+});

@@ -1,0 +1,82 @@
+/* The small decisions inside redrive, without SQS. */
+import type { Message } from '@aws-sdk/client-sqs';
+import { pickSourceQueue } from '../../runtime/dead-letter-source';
+import { findTask } from '../../runtime/message-move-task';
+import { checkDestination, chooseMethod } from '../../runtime/redrive';
+import { pacingDelayMs, redriveMessageInput } from '../../runtime/redrive-copy';
+import { isUnsupportedOperation } from '../../runtime/unsupported-operation';
+
+describe('chooseMethod', () => {
+  test('a standard queue without a limit: a message move task', () => {
+    expect(chooseMethod({ fifo: false }, {})).toEqual({ method: 'message-move-task' });
+  });
+  test('FIFO, or a message limit: receive → send → delete, with the reason', () => {
+    expect(chooseMethod({ fifo: true }, {})).toEqual({ method: 'receive-send-delete', reason: expect.stringMatching(/FIFO .* order of each message group/) });
+    expect(chooseMethod({ fifo: false }, { maxMessages: 5 })).toEqual({ method: 'receive-send-delete', reason: expect.stringMatching(/cannot be limited/) });
+  });
+});
+
+test('checkDestination: the same queue type only', () => {
+  expect(() => checkDestination({ url: 'q.fifo', fifo: true }, 'src.fifo')).not.toThrow();
+  expect(() => checkDestination({ url: 'q', fifo: false }, 'src')).not.toThrow();
+  expect(() => checkDestination({ url: 'q', fifo: false }, 'src.fifo')).toThrow('q is a standard queue but src.fifo is a FIFO queue; redrive to a queue of the same type');
+});
+
+test('pickSourceQueue: exactly one, else an error that asks for the destination', () => {
+  expect(pickSourceQueue('dlq', ['a'])).toBe('a');
+  expect(() => pickSourceQueue('dlq', [])).toThrow('no queue names dlq as its dead-letter queue; give the destination queue explicitly');
+  expect(() => pickSourceQueue('dlq', ['a', 'b'])).toThrow('2 queues use dlq as their dead-letter queue (a, b); give the destination queue explicitly');
+});
+
+test('pacingDelayMs: waits until the average rate since the start is at most the limit', () => {
+  expect(pacingDelayMs(10, undefined, 0)).toBe(0);
+  expect(pacingDelayMs(0, 10, 0)).toBe(0);
+  expect(pacingDelayMs(10, 10, 400)).toBe(600);
+  expect(pacingDelayMs(10, 10, 1500)).toBe(0);
+});
+
+test('findTask: ours while it runs (by handle), else the newest task of the source', () => {
+  const older = { Status: 'COMPLETED', StartedTimestamp: 1 };
+  const ours = { Status: 'RUNNING', TaskHandle: 'h', StartedTimestamp: 5 };
+  const finished = { Status: 'COMPLETED', StartedTimestamp: 5 };
+  expect(findTask([older, ours], 'h')).toBe(ours);
+  expect(findTask([older, finished], 'h')).toBe(finished);
+  expect(findTask([], 'h')).toBeUndefined();
+});
+
+test('isUnsupportedOperation: only "this endpoint has no such action", never a real failure', () => {
+  expect(isUnsupportedOperation(Object.assign(new Error('Unknown action'), { name: 'InvalidAction' }))).toBe(true);
+  expect(isUnsupportedOperation(Object.assign(new Error('x'), { name: 'UnsupportedOperation' }))).toBe(true);
+  expect(isUnsupportedOperation(Object.assign(new Error('x'), { name: 'Whatever', $metadata: { httpStatusCode: 501 } }))).toBe(true);
+  expect(isUnsupportedOperation(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }))).toBe(false);
+  expect(isUnsupportedOperation(Object.assign(new Error('gone'), { name: 'QueueDoesNotExist' }))).toBe(false);
+  expect(isUnsupportedOperation('InvalidAction')).toBe(false);
+});
+
+describe('redriveMessageInput', () => {
+  const message: Message = {
+    MessageId: 'm-1',
+    Body: '{"id":"e-1"}',
+    MessageAttributes: {
+      'fanout.reason': { DataType: 'String', StringValue: 'schema' },
+      blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2]) },
+    },
+    Attributes: { MessageGroupId: 'g-1', MessageDeduplicationId: 'original' },
+  };
+
+  test('standard destination: body and attributes, no group', () => {
+    expect(redriveMessageInput(message, 'https://q/src', 'run')).toEqual({
+      QueueUrl: 'https://q/src',
+      MessageBody: '{"id":"e-1"}',
+      MessageAttributes: {
+        'fanout.reason': { DataType: 'String', StringValue: 'schema' },
+        blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2]) },
+      },
+    });
+  });
+
+  test('FIFO destination: the same group, a deduplication id of this run (never the original one, which the queue may still remember)', () => {
+    expect(redriveMessageInput(message, 'https://q/src.fifo', 'run-7')).toMatchObject({ MessageGroupId: 'g-1', MessageDeduplicationId: 'm-1.run-7' });
+    expect(() => redriveMessageInput({ ...message, Attributes: {} }, 'https://q/src.fifo', 'run')).toThrow('message m-1 has no MessageGroupId, which the FIFO queue https://q/src.fifo requires');
+  });
+});
