@@ -7,7 +7,7 @@ import { readCloudAssembly } from './cloud-assembly';
 import { Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs } from './emulators';
 import { EventSourcePoller, type PollerOptions } from './event-source-poller';
 import { LocalFunction, type FunctionFaults } from './lambda-function';
-import { provisionStack, type LocalClients, type ProvisionedStack } from './provision';
+import { provisionStack, type LocalClients, type LocalQueue, type ProvisionedStack } from './provision';
 
 /** Where the emulators listen. */
 export interface LocalEndpoints {
@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   readonly endpoints?: LocalEndpoints;
   /** Prepended to every physical name, so several copies of an app can share the emulators. */
   readonly namePrefix?: string;
+  /** Caps every queue's visibility timeout (seconds): retries come back quickly (demos). */
+  readonly maxVisibilityTimeoutSeconds?: number;
   /** Faults of every function's execution environments. */
   readonly faults?: FunctionFaults;
   /** Polling faults and concurrency of every event source mapping. */
@@ -91,6 +93,22 @@ export class LocalStack {
     return this.clientsInUse!;
   }
 
+  /**
+   * The queue and dead-letter queue of a fan-out consumer, by its construct id or consumer name
+   * (`Billing` or `billing`), found by construct path.
+   */
+  consumerQueues(consumer: string): { queue: LocalQueue; deadLetterQueue: LocalQueue } {
+    const queues = this.stacks.flatMap((s) => [...s.queues.values()]);
+    const find = (kind: string) => {
+      const matches = queues.filter((q) => q.constructPath?.toLowerCase().endsWith(`/${consumer.toLowerCase()}/${kind.toLowerCase()}/resource`));
+      if (matches.length !== 1) {
+        throw new Error(`${matches.length === 0 ? 'no' : 'more than one'} consumer '${consumer}' with a ${kind} in this app`);
+      }
+      return matches[0];
+    };
+    return { queue: find('Queue'), deadLetterQueue: find('DeadLetterQueue') };
+  }
+
   /** One line: what was left out, by type (alarms, dashboards, IAM…). */
   skippedSummary(): string {
     const counts = new Map<string, number>();
@@ -122,7 +140,7 @@ export class LocalStack {
       dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
     };
     for (const stack of stacks) {
-      this.stacks.push(await provisionStack(stack, this.clients, { namePrefix: options.namePrefix }));
+      this.stacks.push(await provisionStack(stack, this.clients, options));
     }
     const lambdaEnvironment = localLambdaEnvironment(endpoints);
     const functions = new Map<string, LocalFunction>();

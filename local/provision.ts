@@ -17,6 +17,8 @@ export interface LocalClients {
 
 export interface LocalQueue {
   readonly logicalId: string;
+  /** The construct path (`aws:cdk:path` metadata), e.g. `OrdersFanOut/Orders/Billing/Queue/Resource`. */
+  readonly constructPath?: string;
   readonly url: string;
   readonly arn: string;
   readonly name: string;
@@ -70,6 +72,12 @@ export interface ProvisionedStack {
 export interface ProvisionOptions {
   /** Prepended to every physical name, so several copies of an app can share the emulators. */
   readonly namePrefix?: string;
+  /**
+   * Caps every queue's visibility timeout (seconds), so a failed message comes back in seconds
+   * instead of the minutes a deployed queue waits: for demos.
+   * @default - the template's visibility timeouts
+   */
+  readonly maxVisibilityTimeoutSeconds?: number;
 }
 
 /** What one resource resolved to: its `Ref` and its `Fn::GetAtt` attributes. */
@@ -131,6 +139,8 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
     return `${prefix}${base}`.slice(0, maxLength - suffix.length) + suffix;
   };
 
+  const constructPath = (logicalId: string) => stack.resources[logicalId].Metadata?.['aws:cdk:path'] as string | undefined;
+
   const creators: Record<string, (logicalId: string, props: Record<string, unknown>) => Promise<Physical | undefined>> = {
     'AWS::SNS::Topic': async (logicalId, props) => {
       const fifo = props.FifoTopic === true || props.FifoTopic === 'true';
@@ -156,6 +166,9 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
       if (fifo) {
         attributes.FifoQueue = 'true';
       }
+      if (options.maxVisibilityTimeoutSeconds !== undefined) {
+        attributes.VisibilityTimeout = String(Math.min(Number(attributes.VisibilityTimeout ?? 30), options.maxVisibilityTimeoutSeconds));
+      }
       const redrive = props.RedrivePolicy === undefined
         ? undefined
         : resolveValue(typeof props.RedrivePolicy === 'string' ? JSON.parse(props.RedrivePolicy) : props.RedrivePolicy, ref) as { deadLetterTargetArn: string; maxReceiveCount: number | string };
@@ -166,6 +179,7 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
       const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }));
       const queue: LocalQueue = {
         logicalId,
+        constructPath: constructPath(logicalId),
         url: QueueUrl!,
         arn: Attributes!.QueueArn!,
         name,

@@ -5,7 +5,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { OrdersFanOutStack } from '../../examples/orders/stack';
+import { ordersApp } from '../../examples/orders/app';
+import type { OrdersFanOutStack } from '../../examples/orders/stack';
 
 /**
  * The deployable sample app (bin/app.ts) with cdk-nag's AwsSolutions pack, and one synth with
@@ -13,9 +14,8 @@ import { OrdersFanOutStack } from '../../examples/orders/stack';
  */
 describe('sample app OrdersFanOut', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-nag-'));
-  const app = new App({ outdir });
-  const stack = new OrdersFanOutStack(app, 'OrdersFanOut', { env: { account: '123456789012', region: 'eu-west-1' } });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const app = ordersApp({ outdir });
+  const stack = app.node.findChild('OrdersFanOut') as OrdersFanOutStack;
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 

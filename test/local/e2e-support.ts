@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { LocalStack, type LocalStackOptions } from '../../local/local-stack';
 import type { LocalQueue } from '../../local/provision';
+import { messagesIn as queueMessages, receiveAll as receiveAllMessages } from '../../local/queue-contents';
 import { Publisher } from '../../runtime';
 
 /** Starts a test app on the run's emulators, under its own names. */
@@ -31,17 +31,7 @@ export function publisherFor(local: LocalStack): Publisher {
 }
 
 /** The queue and dead-letter queue of a consumer, by its construct id. */
-export function queuesOf(local: LocalStack, consumerId: string): { queue: LocalQueue; deadLetterQueue: LocalQueue } {
-  const queues = [...local.stacks[0].queues.values()];
-  const find = (kind: string) => {
-    const queue = queues.find((q) => q.logicalId.startsWith(`Orders${consumerId}${kind}`));
-    if (!queue) {
-      throw new Error(`no ${kind} for consumer ${consumerId}`);
-    }
-    return queue;
-  };
-  return { queue: find('Queue'), deadLetterQueue: find('DeadLetterQueue') };
-}
+export const queuesOf = (local: LocalStack, consumerId: string) => local.consumerQueues(consumerId);
 
 /** Effects per envelope id of one consumer (the count its handler added). */
 export async function effectsOf(local: LocalStack, consumerName: string): Promise<Map<string, number>> {
@@ -92,29 +82,11 @@ async function scanEffects(local: LocalStack) {
   return items as Array<Record<string, { S?: string; N?: string; L?: Array<{ N?: string }> }> & { pk: { S: string } }>;
 }
 
-/** Visible plus in-flight messages of a queue. */
-export async function messagesIn(local: LocalStack, queue: LocalQueue): Promise<number> {
-  const { Attributes = {} } = await local.clients.sqs.send(new GetQueueAttributesCommand({
-    QueueUrl: queue.url,
-    AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-  }));
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-    + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
-}
+/** Messages a queue holds (visible, in flight, delayed). */
+export const messagesIn = (local: LocalStack, queue: LocalQueue) => queueMessages(local.clients.sqs, queue.url);
 
-/** Receives every message of a (dead-letter) queue once, keeping them hidden for a minute. */
-export async function receiveAll(local: LocalStack, queue: LocalQueue): Promise<Message[]> {
-  const all: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await local.clients.sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queue.url, MaxNumberOfMessages: 10, VisibilityTimeout: 60, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
-    }));
-    if (Messages.length === 0) {
-      return all;
-    }
-    all.push(...Messages);
-  }
-}
+/** Every visible message of a (dead-letter) queue, received once and hidden for a minute. */
+export const receiveAll = (local: LocalStack, queue: LocalQueue) => receiveAllMessages(local.clients.sqs, queue.url);
 
 /** Polls until the check returns true; fails with the last state after the timeout. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { failedIds } from '../../local/event-source-poller';
 import { LocalStack } from '../../local/local-stack';
 import { FanOutTopic, IdempotencyTable } from '../../lib';
@@ -17,7 +18,7 @@ import { startTestStack } from './e2e-support';
 /** An app with one fan-out and resources the local stack has no stand-in for. */
 function synthMixedApp(): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-provision-'));
-  const app = new App({ outdir, builtinCloudFormationValidation: false });
+  const app = new App({ outdir, builtinCloudFormationValidation: false, context: { [cxapi.PATH_METADATA_ENABLE_CONTEXT]: true } });
   const stack = new Stack(app, 'Mixed');
   const fanOut = new FanOutTopic(stack, 'Orders');
   fanOut.addConsumer('Audit', { rawMessageDelivery: false, eventTypes: ['order.created'], maxReceiveCount: 7 });
@@ -41,8 +42,8 @@ describe('provisioning a synthesized app', () => {
 
   test('queues with their redrive policy and visibility timeout', async () => {
     const [stack] = local.stacks;
-    const queue = [...stack.queues.values()].find((q) => q.logicalId.startsWith('OrdersAuditQueue'))!;
-    const dlq = [...stack.queues.values()].find((q) => q.logicalId.startsWith('OrdersAuditDeadLetterQueue'))!;
+    const { queue, deadLetterQueue: dlq } = local.consumerQueues('audit');
+    expect(stack.queues.size).toBe(2);
     const { Attributes } = await local.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['All'] }));
     expect(JSON.parse(Attributes!.RedrivePolicy!)).toEqual({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 7 });
     expect(Attributes!.VisibilityTimeout).toBe('30');

@@ -1,18 +1,23 @@
-import { createConsumer } from '../../../runtime';
+import { createConsumer, PoisonMessageError } from '../../../runtime';
 import { LEDGER_TABLE_ENV, OrderCancelled, OrderCreated } from '../events';
 
 const ledgerTable = process.env[LEDGER_TABLE_ENV];
+const CURRENCIES = new Set(['EUR', 'USD', 'GBP']);
 
 /**
  * Billing charges an order when it is created and refunds it when it is cancelled. Each entry
  * goes to the ledger in the same DynamoDB transaction that marks the event processed
- * (`ctx.transact`), so a retried or duplicated event can never charge twice.
+ * (`ctx.transact`), so a retried or duplicated event can never charge twice. An order in a
+ * currency billing cannot charge is poison: no retry will fix it.
  */
 export const handler = createConsumer({
   handlers: {
     'order.created': {
       schema: OrderCreated,
       handle: (order, ctx) => {
+        if (!CURRENCIES.has(order.currency)) {
+          throw new PoisonMessageError('non-retryable', `cannot charge in ${order.currency}`);
+        }
         ctx.transact({
           Put: {
             TableName: ledgerTable,
