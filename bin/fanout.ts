@@ -9,6 +9,7 @@ import { helpText, parseCommandArgs, UsageError, type Command, type Io } from '.
 import { dlqInspect } from './commands/dlq-inspect';
 import { dlqPurge } from './commands/dlq-purge';
 import { dlqRedrive } from './commands/dlq-redrive';
+import { local } from './commands/local';
 import { publish } from './commands/publish';
 
 /** Every command by the words that select it. A new command is one module and one line here. */
@@ -17,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'dlq redrive': dlqRedrive,
   'dlq purge': dlqPurge,
   publish,
+  local,
 };
 
 /** Exit codes: 0 success, 1 the command failed, 2 the command line was wrong. */

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../bin/fanout';
+import { synthTestApp } from './app/test-app';
+
+/** Runs `fanout …` in this process with captured output, as the other CLI tests do. */
+async function fanout(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: new PassThrough(),
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+const emulators = () => ['--fauxqs-endpoint', process.env.FANOUT_TEST_FAUXQS_ENDPOINT!, '--dynamodb-endpoint', process.env.FANOUT_TEST_DYNAMODB_ENDPOINT!];
+
+describe('fanout local', () => {
+  test('runs a cloud assembly: prints its endpoints and resources, then stops', async () => {
+    const cdkOut = synthTestApp({ consumers: [{ id: 'Billing' }] });
+    const result = await fanout('local', '--cdk-out', cdkOut, '--duration', '1', ...emulators());
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(`fauxqs (SNS, SQS): ${process.env.FANOUT_TEST_FAUXQS_ENDPOINT}`);
+    expect(result.stdout).toMatch(/topic {2}arn:aws:sns:us-east-1:000000000000:E2e-OrdersTopic/);
+    expect(result.stdout).toMatch(/lambda E2e-BillingHandler\S* ← E2eOrdersBilling\S* \(batch 10\)/);
+    expect(result.stdout).toMatch(/skipped \(no local stand-in\): .*AWS::CloudWatch::Alarm ×4/);
+    expect(result.stdout).toMatch(/E2e-BillingHandler\S*: \d+ received, \d+ invocations/);
+  });
+
+  test('--app synthesizes first, and an app that does not synthesize names the command to run', async () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-local-app-'));
+    const failing = await fanout('local', '--app', 'node -e "process.exit(3)"', '--cdk-out', outdir, ...emulators());
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toContain('fanout local: the app did not synthesize (`node -e "process.exit(3)"` exited with 3); run `npx cdk synth --app "node -e \\"process.exit(3)\\""` to see why'.replace('\\"process.exit(3)\\"', '"process.exit(3)"'));
+  });
+
+  test('a missing cloud assembly names the command to run', async () => {
+    const result = await fanout('local', '--cdk-out', path.join(os.tmpdir(), 'nothing-here'), ...emulators());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^fanout local: no synthesized app at .*nothing-here \(manifest.json is missing\): run `npx cdk synth`/);
+  });
+
+  test('one emulator endpoint without the other is a usage error', async () => {
+    const result = await fanout('local', '--fauxqs-endpoint', 'http://127.0.0.1:1');
+    expect(result).toMatchObject({ code: 2 });
+    expect(result.stderr).toContain('--fauxqs-endpoint and --dynamodb-endpoint go together');
+  });
+});
