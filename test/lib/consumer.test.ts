@@ -275,9 +275,23 @@ describe('Consumer validation', () => {
     ['visibility over 12 h', { visibilityTimeout: Duration.hours(13) }, 'visibilityTimeout must be at most 12 hours, got 13 hours'],
     ['bad consumer name', { consumerName: 'Billing#1' }, 'consumer name \'Billing#1\' is invalid; use 1 to 64 lower-case letters, digits and dashes'],
     ['depth alarm of 0', { maxQueueDepth: 0 }, 'maxQueueDepth must be a whole number'],
+    ['retention under a minute', { retentionPeriod: Duration.seconds(30) }, 'retentionPeriod must be from 1 minute to 14 days, got 30 seconds'],
   ];
   test.each(cases)('%s is refused', (_name, options, message) => {
     expect(() => oneConsumer(options)).toThrow(message);
+  });
+
+  test.each([
+    ['maxConcurrency 1', { maxConcurrency: 1 }, 'maxConcurrency must be a whole number from 2 to 1000, got 1'],
+    ['a batching window over 5 minutes', { maxBatchingWindow: Duration.minutes(6) }, 'maxBatchingWindow must be at most 5 minutes, got 6 minutes'],
+    ['batchSize 10001', { batchSize: 10001 }, 'batchSize must be a whole number from 1 to 10000, got 10001'],
+    ['idempotencyTable without handler', { idempotencyTable: 'table' }, 'idempotencyTable configures the handler, but no handler was given'],
+  ])('handler option: %s is refused', (_name, options, message) => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    const withTable = (options as { idempotencyTable?: unknown }).idempotencyTable ? { idempotencyTable: table } : { handler: newHandler(stack, 'Fn'), ...options };
+    expect(() => fanOut.addConsumer('Billing', withTable as ConsumerOptions)).toThrow(`Test/Orders/Billing: ${message}`);
   });
 
   test('a batching window on a FIFO consumer is refused', () => {
