@@ -74,11 +74,15 @@ function commandList(): string {
   return ['Usage: fanout <command> [options]', '', 'Commands:', ...lines, '', 'Run fanout <command> --help for its options and an example.', ''].join('\n');
 }
 
+/** The SDK's words for "no credentials" do not say where it looked; on-call needs the knobs. */
+const CREDENTIALS_HINT = ' (set --profile, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+
 /** An error as one line: AWS errors keep their code (e.g. `QueueDoesNotExist: …`). */
 export function oneLine(error: unknown): string {
   if (!(error instanceof Error)) return String(error).replace(/\s+/g, ' ');
   const prefix = error.name && !['Error', 'UsageError'].includes(error.name) && !error.message.startsWith(error.name) ? `${error.name}: ` : '';
-  return `${prefix}${error.message}`.replace(/\s+/g, ' ').trim();
+  const hint = error.name === 'CredentialsProviderError' ? CREDENTIALS_HINT : '';
+  return `${prefix}${error.message}`.replace(/\s+/g, ' ').trim() + hint;
 }
 
 /** The stack, then each cause's: an SDK error often wraps the one that explains it. */
