@@ -9,13 +9,18 @@ export interface MoveTaskOutcome {
   readonly moved: number;
 }
 
+/** The task to start and how to follow it (see `RedriveOptions` for the meaning of each). */
 export interface MoveTaskRequest {
+  /** ARN of the dead-letter queue. */
   readonly sourceArn: string;
-  /** Omitted: SQS sends every message back to the queue it was dead-lettered from. */
+  /** @default none: SQS sends every message back to the queue it was dead-lettered from */
   readonly destinationArn?: string;
+  /** @default SQS's own rate */
   readonly maxMessagesPerSecond?: number;
+  /** Poll until the task is no longer running. */
   readonly wait: boolean;
   readonly pollIntervalMs: number;
+  /** Called after each poll with SQS's approximate counts. @default none */
   readonly onProgress?: (moved: number, total: number | undefined) => void;
 }
 

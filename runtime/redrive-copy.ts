@@ -3,13 +3,20 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type M
 import { releaseMessages } from './release-messages';
 import { sleep } from './sleep';
 
+/** What `copyMessages` moves, where, and how fast (see `RedriveOptions` for the meaning of each). */
 export interface CopyRequest {
   readonly deadLetterQueueUrl: string;
+  /** A FIFO destination (URL ending in `.fifo`) gets each message's group id. */
   readonly destinationUrl: string;
+  /** @default every message */
   readonly maxMessages?: number;
+  /** @default no pacing */
   readonly maxMessagesPerSecond?: number;
+  /** How long a received message stays hidden while it is sent and deleted. */
   readonly visibilityTimeoutSeconds: number;
+  /** Long-poll wait of each receive; the first empty receive ends the run. */
   readonly waitTimeSeconds: number;
+  /** Called after each message is deleted, with the count so far. @default none */
   readonly onMoved?: (moved: number) => void;
 }
 
