@@ -5,6 +5,9 @@ import { effectsOf, messagesIn, publisherFor, queuesOf, receiveAll, report, star
 
 const order = (i: number) => ({ orderId: `o-${i}` });
 
+// Retries wait out visibility timeouts and locks: minutes on a loaded machine, not seconds.
+jest.setTimeout(240_000);
+
 describe('end to end: delivery', () => {
   let local: LocalStack | undefined;
   afterEach(async () => {

@@ -5,6 +5,9 @@ import { effectsOf, messagesIn, publisherFor, queuesOf, receiveAll, report, star
 
 const order = (i: number) => ({ orderId: `o-${i}` });
 
+// Retries wait out visibility timeouts and locks: minutes on a loaded machine, not seconds.
+jest.setTimeout(240_000);
+
 describe('end to end: faults', () => {
   let local: LocalStack | undefined;
   afterEach(async () => {
@@ -59,7 +62,12 @@ describe('end to end: faults', () => {
   });
 
   test('3. a fifth of DynamoDB calls throttled: 0 lost, every message processed or in the DLQ with a reason', async () => {
-    const cdkOut = synthTestApp({ consumers: [{ id: 'Billing' }, { id: 'Ledger', mode: 'transact' }] });
+    // Throttled calls are retried with backoff: a generous function timeout keeps a slow batch from
+    // timing out (a timeout is a crash, which plain mode may repeat: see test 2). The short
+    // visibility timeout brings failed records back quickly; the redeliveries it causes while a
+    // slow batch is still running count as receives, hence the high maxReceiveCount.
+    const slowButAlive = { timeoutSeconds: 30, visibilitySeconds: 30, visibilityOverrideSeconds: 5, maxReceiveCount: 20 };
+    const cdkOut = synthTestApp({ consumers: [{ id: 'Billing', ...slowButAlive }, { id: 'Ledger', mode: 'transact', ...slowButAlive }] });
     local = await startTestStack(cdkOut, { faults: { dynamodbErrorRate: 0.2 } });
     const ids = await publishAndDrain(['Billing', 'Ledger'], 60);
     for (const consumer of ['Billing', 'Ledger']) {

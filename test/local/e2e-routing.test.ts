@@ -5,6 +5,9 @@ import { createEnvelope } from '../../runtime';
 import { synthTestApp } from './app/test-app';
 import { appliedOrder, attemptsOf, effectsOf, messagesIn, publisherFor, queuesOf, receiveAll, report, startTestStack, topicOf, waitFor } from './e2e-support';
 
+// Retries wait out visibility timeouts and locks: minutes on a loaded machine, not seconds.
+jest.setTimeout(240_000);
+
 describe('end to end: routing, poison and order', () => {
   let local: LocalStack | undefined;
   afterEach(async () => {
