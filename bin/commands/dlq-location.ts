@@ -18,10 +18,11 @@ export async function deadLetterQueueUrl(context: CommandContext): Promise<strin
     return queueUrl;
   }
   if (stack === undefined || consumer === undefined) throw new UsageError('--queue-url is required (or --stack with --consumer)');
-  return resolveFromStack(context.clients.cloudFormation(), stack, consumer);
+  return deadLetterQueueUrlFromStack(context.clients.cloudFormation(), stack, consumer);
 }
 
-async function resolveFromStack(client: CloudFormationClient, stack: string, consumer: string): Promise<string> {
+/** The URL of a consumer's DLQ in a deployed stack: every page of ListStackResources, then `pickDeadLetterQueue`. */
+export async function deadLetterQueueUrlFromStack(client: CloudFormationClient, stack: string, consumer: string): Promise<string> {
   const resources: StackResourceSummary[] = [];
   let nextToken: string | undefined;
   do {

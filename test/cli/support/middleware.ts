@@ -19,33 +19,35 @@ export function failNthCall(client: SQSClient, command: string, nth: number): vo
   );
 }
 
-/** One request the canned-response middleware answered: the operation and its JSON body as the SDK serialized it. */
+/** One request the canned-response middleware answered: the operation and its parameters as the SDK serialized them. */
 export interface AnsweredRequest {
   readonly operation: string;
   readonly body: Record<string, unknown>;
 }
 
 /**
- * Answers chosen SQS operations with canned HTTP responses on a real client and lets every other
- * one through to the emulator. It sits just before the network, inside the SDK's deserializer,
- * so the request is serialized and the response parsed by the real SDK code. `responses` maps
- * an operation (e.g. `StartMessageMoveTask`) to its successive response bodies (the last
- * repeats). Returns the answered requests, in order.
+ * Answers chosen operations with canned HTTP responses on a real client and lets every other one
+ * through to the emulator. It sits just before the network, inside the SDK's deserializer, so the
+ * request is serialized and the response parsed by the real SDK code. `responses` maps an
+ * operation (e.g. `StartMessageMoveTask`) to its successive response bodies (the last repeats):
+ * objects for JSON-protocol services (SQS), XML strings for query-protocol ones (CloudFormation).
+ * Returns the answered requests, in order.
  */
-export function answerOperations(client: SQSClient, responses: Readonly<Record<string, readonly object[]>>): AnsweredRequest[] {
+export function answerOperations(client: { middlewareStack: unknown }, responses: Readonly<Record<string, readonly (object | string)[]>>): AnsweredRequest[] {
   const answered: AnsweredRequest[] = [];
-  client.middlewareStack.add(
+  (client.middlewareStack as SQSClient['middlewareStack']).add(
     (next) => async (args) => {
-      const request = args.request as { headers: Record<string, string>; body?: string };
-      const operation = (request.headers['x-amz-target'] ?? '').replace('AmazonSQS.', '');
+      const request = args.request as { headers: Record<string, string>; body?: string | Uint8Array };
+      const { operation, body } = readRequest(request);
       const bodies = responses[operation];
       if (!bodies) return next(args);
       const index = answered.filter((entry) => entry.operation === operation).length;
-      answered.push({ operation, body: JSON.parse(request.body ?? '{}') });
+      answered.push({ operation, body });
+      const canned = bodies[Math.min(index, bodies.length - 1)];
       const response = {
         statusCode: 200,
-        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `recorded-${operation}-${index}` },
-        body: Buffer.from(JSON.stringify(bodies[Math.min(index, bodies.length - 1)])),
+        headers: { 'content-type': typeof canned === 'string' ? 'text/xml' : 'application/x-amz-json-1.0', 'x-amzn-requestid': `recorded-${operation}-${index}` },
+        body: Buffer.from(typeof canned === 'string' ? canned : JSON.stringify(canned)),
       };
       return { response, output: undefined as never };
     },
@@ -53,4 +55,13 @@ export function answerOperations(client: SQSClient, responses: Readonly<Record<s
     { step: 'deserialize', priority: 'low', name: uniqueName('answerOperations') },
   );
   return answered;
+}
+
+/** JSON protocol: the operation is in X-Amz-Target; query protocol: in the form body's Action. */
+function readRequest(request: { headers: Record<string, string>; body?: string | Uint8Array }): AnsweredRequest {
+  const text = typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body);
+  const target = request.headers['x-amz-target'];
+  if (target) return { operation: target.slice(target.indexOf('.') + 1), body: JSON.parse(text || '{}') };
+  const { Action, Version, ...body } = Object.fromEntries(new URLSearchParams(text));
+  return { operation: Action ?? '', body };
 }
