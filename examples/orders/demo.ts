@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { PublishCommand } from '@aws-sdk/client-sns';
+import { BatchLogTotals } from '../../local/batch-log-totals';
 import { LocalStack } from '../../local/local-stack';
 import type { LocalQueue } from '../../local/provision';
 import { messagesIn, receiveAll } from '../../local/queue-contents';
@@ -18,14 +19,6 @@ const ORDERS = 300;
 const CANCELLED = 60;
 const DUPLICATES = 40;
 
-/** What a consumer's handler reported in its "batch done" log lines. */
-interface HandlerCounts {
-  processed: number;
-  duplicates: number;
-  poisoned: number;
-  failed: number;
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
   const cdkOut = path.join(__dirname, '..', '..', 'cdk.out');
@@ -34,12 +27,12 @@ async function main(): Promise<void> {
   ordersApp({ outdir: cdkOut, context: { [cxapi.PATH_METADATA_ENABLE_CONTEXT]: true } }).synth();
 
   step('starting fauxqs (SNS+SQS) and DynamoDB Local, provisioning the app');
-  const counts = new Map<string, HandlerCounts>();
+  const logs = new BatchLogTotals();
   const local = await LocalStack.start({
     cdkOut,
     // Deployed, a failed message waits out a 3-minute visibility timeout; here, 2 seconds.
     maxVisibilityTimeoutSeconds: 2,
-    onHandlerOutput: (_fn, text) => countBatches(text, counts),
+    onHandlerOutput: logs.onHandlerOutput,
   });
   const stopOnSignal = () => void local.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
@@ -70,7 +63,7 @@ async function main(): Promise<void> {
           c.drainedAt = undefined;
         }
       });
-      progress(consumers.filter((c) => c.polled).map((c, i) => `${c.name}: ${pending[i]} waiting, ${counts.get(c.name)?.processed ?? 0} processed`).join(' | '));
+      progress(consumers.filter((c) => c.polled).map((c, i) => `${c.name}: ${pending[i]} waiting, ${logs.of(c.name).processed} processed`).join(' | '));
       if (pending.every((n) => n === 0) || Date.now() > deadline) {
         break;
       }
@@ -79,7 +72,7 @@ async function main(): Promise<void> {
     progressDone();
 
     const rows = await Promise.all(consumers.map(async (c) => {
-      const handler = counts.get(c.name) ?? { processed: 0, duplicates: 0, poisoned: 0, failed: 0 };
+      const handler = logs.of(c.name);
       const deadLetters = await receiveAll(local.clients.sqs, c.deadLetterQueue.url);
       const reasons = new Map<string, number>();
       for (const message of deadLetters) {
@@ -145,21 +138,6 @@ async function publishOrders(publisher: Publisher, publishRaw: (body: string, ty
     sent++;
   }
   return sent;
-}
-
-function countBatches(text: string, counts: Map<string, HandlerCounts>): void {
-  for (const line of text.split('\n')) {
-    if (!line.includes('"batch done"')) {
-      continue;
-    }
-    const entry = JSON.parse(line) as HandlerCounts & { consumer: string };
-    const total = counts.get(entry.consumer) ?? { processed: 0, duplicates: 0, poisoned: 0, failed: 0 };
-    total.processed += entry.processed;
-    total.duplicates += entry.duplicates;
-    total.poisoned += entry.poisoned;
-    total.failed += entry.failed;
-    counts.set(entry.consumer, total);
-  }
 }
 
 const step = (text: string) => console.log(`• ${text}`);

@@ -1,24 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchLogTotals } from '../../local/batch-log-totals';
 import { LocalStack, type LocalStackOptions } from '../../local/local-stack';
 import type { LocalQueue } from '../../local/provision';
 import { messagesIn as queueMessages, receiveAll as receiveAllMessages } from '../../local/queue-contents';
 import { Publisher } from '../../runtime';
 
+const handlerLogs = new WeakMap<LocalStack, BatchLogTotals>();
+
+/** What a consumer's handlers logged they did, added up over every batch ("batch done" lines). */
+export const handlerTotals = (local: LocalStack, consumer: string) => handlerLogs.get(local)!.of(consumer);
+
 /** Starts a test app on the run's emulators, under its own names. */
-export function startTestStack(cdkOut: string, options: Omit<LocalStackOptions, 'cdkOut' | 'endpoints' | 'namePrefix'> = {}): Promise<LocalStack> {
+export async function startTestStack(cdkOut: string, options: Omit<LocalStackOptions, 'cdkOut' | 'endpoints' | 'namePrefix'> = {}): Promise<LocalStack> {
   const fauxqs = process.env.FANOUT_TEST_FAUXQS_ENDPOINT;
   const dynamodb = process.env.FANOUT_TEST_DYNAMODB_ENDPOINT;
   if (!fauxqs || !dynamodb) {
     throw new Error('the emulators are not running: run the tests with jest (test/support/global-setup.ts starts them)');
   }
-  return LocalStack.start({
+  const logs = new BatchLogTotals();
+  const local = await LocalStack.start({
     ...options,
     cdkOut,
     endpoints: { fauxqs, dynamodb },
     namePrefix: `t${randomUUID().slice(0, 8)}-`,
-    onHandlerOutput: process.env.FANOUT_TEST_LOGS ? (fn, text) => process.stdout.write(`[${fn}] ${text}`) : undefined,
+    onHandlerOutput: (fn, text) => {
+      logs.onHandlerOutput(fn, text);
+      if (process.env.FANOUT_TEST_LOGS) {
+        process.stdout.write(`[${fn}] ${text}`);
+      }
+    },
   });
+  handlerLogs.set(local, logs);
+  return local;
 }
 
 export function topicOf(local: LocalStack): string {
