@@ -3,6 +3,8 @@
  * Powertools for AWS Lambda and with AWS Solutions Constructs / plain aws-cdk-lib, in one run,
  * as ratios. Never part of `npm test`. See bench/README.md.
  */
+// First: it must run before any import loads the AWS SDK.
+import './quiet-node20-warning';
 import { runConstructsBench } from './constructs-bench';
 import { markdownReport } from './report';
 import { machine, ratiosAndGoals, versions, writeResults, type BenchResults } from './results';
