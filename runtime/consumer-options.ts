@@ -1,5 +1,6 @@
 import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { lazy, sqsSdk } from './aws-sdk';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { SQSRecord } from 'aws-lambda';
 import { ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, ENVELOPE_VERSION } from '../lib/constants';
@@ -155,7 +156,8 @@ export interface ResolvedConsumerOptions {
     readonly lockFallbackMs: number;
     readonly localCacheMaxItems: number;
   } | undefined;
-  readonly deadLetter: { readonly queueUrl: string; readonly client: SQSClient } | undefined;
+  /** The client is made on the first poison message (see aws-sdk.ts). */
+  readonly deadLetter: { readonly queueUrl: string; readonly client: () => SQSClient } | undefined;
   readonly unknownType: 'poison' | 'skip';
   readonly maxConcurrency: number;
   readonly minRemainingTimeMs: number;
@@ -185,7 +187,7 @@ export function resolveConsumerOptions(options: ConsumerOptions, env: NodeJS.Pro
     idempotency,
     deadLetter: deadLetterQueueUrl === undefined
       ? undefined
-      : { queueUrl: deadLetterQueueUrl, client: options.sqsClient ?? new SQSClient({ cacheMiddleware: true }) },
+      : { queueUrl: deadLetterQueueUrl, client: lazy(() => options.sqsClient ?? new (sqsSdk().SQSClient)({ cacheMiddleware: true })) },
     unknownType: options.unknownType ?? 'poison',
     maxConcurrency,
     minRemainingTimeMs: options.minRemainingTimeMs ?? 2000,

@@ -1,4 +1,5 @@
-import { GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from './aws-sdk';
 import { isUnsupportedOperation } from './unsupported-operation';
 
 /**
@@ -31,7 +32,7 @@ async function listDeadLetterSourceQueues(client: SQSClient, queueUrl: string): 
   const urls: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queueUrl, MaxResults: 1000, NextToken: nextToken }));
+    const page = await client.send(new (sqsSdk().ListDeadLetterSourceQueuesCommand)({ QueueUrl: queueUrl, MaxResults: 1000, NextToken: nextToken }));
     urls.push(...(page.queueUrls ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
@@ -42,7 +43,7 @@ async function scanRedrivePolicies(client: SQSClient, deadLetterQueueArn: string
   const sources: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(new ListQueuesCommand({ MaxResults: 1000, NextToken: nextToken }));
+    const page = await client.send(new (sqsSdk().ListQueuesCommand)({ MaxResults: 1000, NextToken: nextToken }));
     for (const url of page.QueueUrls ?? []) {
       if (await redrivePolicyTarget(client, url) === deadLetterQueueArn) sources.push(url);
     }
@@ -55,7 +56,7 @@ async function scanRedrivePolicies(client: SQSClient, deadLetterQueueArn: string
 async function redrivePolicyTarget(client: SQSClient, queueUrl: string): Promise<string | undefined> {
   let policy: string | undefined;
   try {
-    const response = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
+    const response = await client.send(new (sqsSdk().GetQueueAttributesCommand)({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
     policy = response.Attributes?.RedrivePolicy;
   } catch (error) {
     if ((error as Error).name === 'QueueDoesNotExist') return undefined;

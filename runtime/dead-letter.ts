@@ -1,4 +1,5 @@
-import { SendMessageCommand, type MessageAttributeValue, type SendMessageCommandInput, type SQSClient } from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue, SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from './aws-sdk';
 import type { SQSRecord } from 'aws-lambda';
 import { ATTRIBUTE_ERROR, ATTRIBUTE_REASON } from '../lib/constants';
 import { attributesThatFit } from './decide';
@@ -36,12 +37,12 @@ export function deadLetterMessage(record: SQSRecord, error: PoisonMessageError, 
 
 /** Sends poison records to the consumer's dead-letter queue. */
 export class DeadLetterQueue {
-  constructor(private readonly client: SQSClient, readonly queueUrl: string) {}
+  constructor(private readonly client: () => SQSClient, readonly queueUrl: string) {}
 
   /** Resolves once SQS has the copy (the caller may then report the record a success); returns the attributes that did not fit. */
   async send(record: SQSRecord, error: PoisonMessageError): Promise<string[]> {
     const { input, dropped } = deadLetterMessage(record, error, this.queueUrl);
-    await this.client.send(new SendMessageCommand(input));
+    await this.client().send(new (sqsSdk().SendMessageCommand)(input));
     return dropped;
   }
 }

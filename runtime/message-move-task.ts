@@ -1,4 +1,5 @@
-import { ListMessageMoveTasksCommand, StartMessageMoveTaskCommand, type ListMessageMoveTasksResultEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import type { ListMessageMoveTasksResultEntry, SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from './aws-sdk';
 import { sleep } from './sleep';
 
 /** How a message move task ended, as far as the caller waited for it. */
@@ -30,7 +31,7 @@ export interface MoveTaskRequest {
  * propagate unchanged so the caller can tell "unsupported here" from a real failure.
  */
 export async function runMessageMoveTask(client: SQSClient, request: MoveTaskRequest): Promise<MoveTaskOutcome> {
-  const started = await client.send(new StartMessageMoveTaskCommand({
+  const started = await client.send(new (sqsSdk().StartMessageMoveTaskCommand)({
     SourceArn: request.sourceArn,
     ...(request.destinationArn ? { DestinationArn: request.destinationArn } : {}),
     ...(request.maxMessagesPerSecond ? { MaxNumberOfMessagesPerSecond: request.maxMessagesPerSecond } : {}),
@@ -39,7 +40,7 @@ export async function runMessageMoveTask(client: SQSClient, request: MoveTaskReq
   if (!request.wait) return { taskHandle, status: 'RUNNING', moved: 0 };
   for (;;) {
     await sleep(request.pollIntervalMs);
-    const listed = await client.send(new ListMessageMoveTasksCommand({ SourceArn: request.sourceArn, MaxResults: 10 }));
+    const listed = await client.send(new (sqsSdk().ListMessageMoveTasksCommand)({ SourceArn: request.sourceArn, MaxResults: 10 }));
     const task = findTask(listed.Results ?? [], taskHandle);
     if (!task) throw new Error(`message move task ${taskHandle} is not listed for ${request.sourceArn}`);
     const moved = task.ApproximateNumberOfMessagesMoved ?? 0;

@@ -1,4 +1,5 @@
-import { PublishBatchCommand, PublishCommand, SNSClient, type MessageAttributeValue, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import type { SNSClient, MessageAttributeValue, PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import { snsSdk } from './aws-sdk';
 import { ATTRIBUTE_SOURCE, ATTRIBUTE_TYPE, ATTRIBUTE_VERSION } from '../lib/constants';
 import { createEnvelope, type Envelope } from './envelope';
 
@@ -95,7 +96,7 @@ export class Publisher {
   constructor(options: PublisherOptions) {
     this.topicArn = options.topicArn;
     this.source = options.source;
-    this.client = options.client ?? new SNSClient({ cacheMiddleware: true });
+    this.client = options.client ?? new (snsSdk().SNSClient)({ cacheMiddleware: true });
     this.fifo = options.topicArn.endsWith('.fifo');
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
@@ -104,7 +105,7 @@ export class Publisher {
   /** Publishes one envelope; throws if SNS refuses it (after the client's own retries). */
   async publish<T>(type: string, data: T, options: PublishOptions = {}): Promise<PublishResult<T>> {
     const { envelope, request } = this.prepare({ ...options, type, data }, 'publish');
-    const response = await this.client.send(new PublishCommand({ TopicArn: this.topicArn, ...request }));
+    const response = await this.client.send(new (snsSdk().PublishCommand)({ TopicArn: this.topicArn, ...request }));
     return { envelope, messageId: response.MessageId ?? '', ...(response.SequenceNumber ? { sequenceNumber: response.SequenceNumber } : {}) };
   }
 
@@ -146,7 +147,7 @@ export class Publisher {
   private async sendOnce<T>(indexes: readonly number[], prepared: readonly Prepared<T>[], results: BatchEntryResult<T>[]): Promise<Map<number, { code: string; message: string; senderFault: boolean }>> {
     const failures = new Map<number, { code: string; message: string; senderFault: boolean }>();
     try {
-      const response = await this.client.send(new PublishBatchCommand({
+      const response = await this.client.send(new (snsSdk().PublishBatchCommand)({
         TopicArn: this.topicArn,
         PublishBatchRequestEntries: indexes.map((index) => ({ Id: String(index), ...prepared[index].request })),
       }));

@@ -1,4 +1,5 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from './aws-sdk';
 
 /** What redrive and the command line need to know about a queue before touching its messages. */
 export interface QueueFacts {
@@ -12,7 +13,7 @@ export interface QueueFacts {
 
 /** Reads a queue's ARN, type and approximate depth in one GetQueueAttributes call. */
 export async function queueFacts(client: SQSClient, url: string): Promise<QueueFacts> {
-  const response = await client.send(new GetQueueAttributesCommand({
+  const response = await client.send(new (sqsSdk().GetQueueAttributesCommand)({
     QueueUrl: url,
     AttributeNames: ['QueueArn', 'FifoQueue', 'ApproximateNumberOfMessages'],
   }));

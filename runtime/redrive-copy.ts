@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type MessageAttributeValue, type SendMessageCommandInput, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, MessageAttributeValue, SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from './aws-sdk';
 import { releaseMessages } from './release-messages';
 import { sleep } from './sleep';
 
@@ -54,12 +55,12 @@ type Step = 'moved' | { readonly problem: string; readonly duplicate: boolean; r
 
 async function moveOne(client: SQSClient, request: CopyRequest, message: Message, runId: string): Promise<Step> {
   try {
-    await client.send(new SendMessageCommand(redriveMessageInput(message, request.destinationUrl, runId)));
+    await client.send(new (sqsSdk().SendMessageCommand)(redriveMessageInput(message, request.destinationUrl, runId)));
   } catch (cause) {
     return { problem: `could not send message ${message.MessageId} to ${request.destinationUrl}: ${(cause as Error).message}`, duplicate: false, cause };
   }
   try {
-    await client.send(new DeleteMessageCommand({ QueueUrl: request.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }));
+    await client.send(new (sqsSdk().DeleteMessageCommand)({ QueueUrl: request.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }));
   } catch (cause) {
     return { problem: `message ${message.MessageId} was sent to ${request.destinationUrl} but not deleted from the dead-letter queue: ${(cause as Error).message}`, duplicate: true, cause };
   }
@@ -67,7 +68,7 @@ async function moveOne(client: SQSClient, request: CopyRequest, message: Message
 }
 
 async function receive(client: SQSClient, request: CopyRequest, max: number): Promise<Message[]> {
-  const response = await client.send(new ReceiveMessageCommand({
+  const response = await client.send(new (sqsSdk().ReceiveMessageCommand)({
     QueueUrl: request.deadLetterQueueUrl,
     MaxNumberOfMessages: max,
     VisibilityTimeout: request.visibilityTimeoutSeconds,

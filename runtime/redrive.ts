@@ -1,4 +1,5 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from './aws-sdk';
 import { deadLetterSourceQueues, pickSourceQueue } from './dead-letter-source';
 import { runMessageMoveTask } from './message-move-task';
 import { queueFacts, type QueueFacts } from './queue-facts';
@@ -107,7 +108,7 @@ export interface RedriveResult {
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   checkOptions(options);
-  const client = options.client ?? new SQSClient({ cacheMiddleware: true });
+  const client = options.client ?? new (sqsSdk().SQSClient)({ cacheMiddleware: true });
   try {
     return await redriveWith(client, options);
   } finally {

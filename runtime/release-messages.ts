@@ -1,4 +1,5 @@
-import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from './aws-sdk';
 
 /** SQS's limit of entries in one ChangeMessageVisibilityBatch call. */
 const MAX_BATCH_ENTRIES = 10;
@@ -12,7 +13,7 @@ export async function releaseMessages(client: SQSClient, queueUrl: string, messa
   let stillHidden = 0;
   for (let start = 0; start < messages.length; start += MAX_BATCH_ENTRIES) {
     const chunk = messages.slice(start, start + MAX_BATCH_ENTRIES);
-    const response = await client.send(new ChangeMessageVisibilityBatchCommand({
+    const response = await client.send(new (sqsSdk().ChangeMessageVisibilityBatchCommand)({
       QueueUrl: queueUrl,
       Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
     }));
