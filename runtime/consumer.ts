@@ -79,10 +79,12 @@ export function createConsumer<H extends Record<string, unknown>>(options: Consu
     log = withFields(log, { envelopeId: envelope.id, type: envelope.type });
     const first = batch.firstCopies.get(envelope.id);
     if (first) {
-      if (first.hash !== hash) {
-        return poison(record, log, conflict(envelope, 'an earlier copy in this batch'));
-      }
       const earlier = await first.outcome;
+      if (first.hash !== hash) {
+        // Another payload under the same id: the stored idempotency record decides which copy is
+        // the conflict, not the order of the copies in this batch (a true duplicate may come second).
+        return processOnce(record, prepared, log, batch);
+      }
       log.info('same envelope id earlier in this batch: duplicate', { earlierOutcome: earlier.kind });
       return earlier.kind === 'failed' ? failed('earlier-copy-in-batch-failed') : { kind: 'duplicate' };
     }
@@ -188,7 +190,7 @@ export function createConsumer<H extends Record<string, unknown>>(options: Consu
         log.info('already processed: duplicate');
         return { kind: 'duplicate' };
       case 'conflict':
-        return poison(record, log, conflict(envelope, 'an already recorded copy'));
+        return poison(record, log, conflict(envelope));
       case 'in-progress':
         log.warn('in progress in another invocation: will be retried', { cause: 'in-progress-elsewhere' });
         return failed('in-progress-elsewhere');
@@ -251,6 +253,6 @@ export function createConsumer<H extends Record<string, unknown>>(options: Consu
   };
 }
 
-function conflict(envelope: Envelope, other: string): PoisonMessageError {
-  return new PoisonMessageError('idempotency-conflict', `envelope id ${JSON.stringify(envelope.id)} was seen before with a different payload (${other}): ids must never be reused for other content`);
+function conflict(envelope: Envelope): PoisonMessageError {
+  return new PoisonMessageError('idempotency-conflict', `envelope id ${JSON.stringify(envelope.id)} was recorded before with a different payload: ids must never be reused for other content`);
 }

@@ -298,6 +298,21 @@ describe('duplicates inside one batch', () => {
     expect(effects).toEqual([]);
   });
 
+  test('the stored record decides which copy conflicts: a conflicting copy first, then a true duplicate', async () => {
+    const { handler, effects, deadLetters, logs } = await setUp();
+    const message = order('o-1', 1);
+    await handler(sqsEvent(sqsRecord(message)), lambdaContext());
+
+    const conflicting = sqsRecord({ ...message, data: { orderId: 'o-1', amount: 2 } });
+    const response = await handler(sqsEvent(conflicting, sqsRecord(message)), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(effects).toEqual(['o-1']);
+    const dead = await deadLetters();
+    expect(dead.map((m) => [m.MessageAttributes?.['fanout.reason']?.StringValue, JSON.parse(m.Body!).data.amount])).toEqual([['idempotency-conflict', 2]]);
+    expect(logs.lines.filter((line) => line.message === 'batch done').at(-1)?.fields).toMatchObject({ duplicates: 1, poisoned: 1 });
+  });
+
   test('the same id with another payload in the same batch is an idempotency conflict', async () => {
     const { handler, effects, deadLetters } = await setUp();
     const message = order('o-1', 1);
