@@ -120,9 +120,17 @@ describe('end to end: routing, poison and order', () => {
       return counts.every((n) => n === 0);
     });
     for (const [name, ids] of Object.entries(expected)) {
-      const got = [...(await effectsOf(local, name)).keys()].sort();
-      report(`filter ${name}`, { sent: 20, processed: got.length, lost: ids.filter((id) => !got.includes(id)).length, doubleEffects: 0, inDeadLetterQueue: 0 });
+      const effects = await effectsOf(local, name);
+      const got = [...effects.keys()].sort();
+      const figures = report(`filter ${name}`, {
+        sent: created.length + cancelled.length,
+        processed: got.length,
+        lost: ids.filter((id) => !effects.has(id)).length,
+        doubleEffects: [...effects.values()].filter((n) => n > 1).length,
+        inDeadLetterQueue: (await receiveAll(local, queuesOf(local, name).deadLetterQueue)).length,
+      });
       expect(got).toEqual([...ids].sort());
+      expect(figures).toMatchObject({ lost: 0, doubleEffects: 0, inDeadLetterQueue: 0 });
     }
   });
 
@@ -137,8 +145,17 @@ describe('end to end: routing, poison and order', () => {
       return deadLetters.length === ids.length;
     });
     const attempts = await attemptsOf(local, 'broken');
-    report('always failing', { sent: ids.length, processed: 0, lost: 0, doubleEffects: 0, inDeadLetterQueue: deadLetters.length });
-    expect(deadLetters.map((m) => JSON.parse(m.Body!).id).sort()).toEqual([...ids].sort());
+    const effects = await effectsOf(local, 'broken');
+    const dead = new Set(deadLetters.map((m) => JSON.parse(m.Body!).id));
+    const figures = report('always failing', {
+      sent: ids.length,
+      processed: effects.size,
+      lost: ids.filter((id) => !dead.has(id)).length,
+      doubleEffects: [...effects.values()].filter((n) => n > 1).length,
+      inDeadLetterQueue: deadLetters.length,
+    });
+    expect(figures).toMatchObject({ processed: 0, lost: 0 });
+    expect([...dead].sort()).toEqual([...ids].sort());
     expect(ids.map((id) => attempts.get(id))).toEqual([3, 3, 3]);
     expect(await messagesIn(local, queue)).toBe(0);
   });
