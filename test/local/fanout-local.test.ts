@@ -1,24 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../bin/fanout';
+import { fanout as run } from '../cli/support/run';
 import { synthTestApp } from './app/test-app';
 
-/** Runs `fanout …` in this process with captured output, as the other CLI tests do. */
-async function fanout(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stdin: new PassThrough(),
-    stdinIsTTY: false,
-    stderrIsTTY: false,
-  });
-  return { code, stdout, stderr };
-}
-
+// `fanout local` starts its own emulators unless given running ones: the run's, here.
+const fanout = (...argv: string[]) => run(argv, { local: false });
 const emulators = () => ['--fauxqs-endpoint', process.env.FANOUT_TEST_FAUXQS_ENDPOINT!, '--dynamodb-endpoint', process.env.FANOUT_TEST_DYNAMODB_ENDPOINT!];
 
 describe('fanout local', () => {
@@ -37,6 +24,12 @@ describe('fanout local', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-local-app-'));
     const failing = await fanout('local', '--app', 'node -e "process.exit(3)"', '--cdk-out', outdir, ...emulators());
     expect(failing.code).toBe(1);
+
+    const app = 'node -e "const cdk = require(\'aws-cdk-lib\'); const app = new cdk.App(); new (require(\'aws-cdk-lib/aws-sns\').Topic)(new cdk.Stack(app, \'Tiny\'), \'Events\'); app.synth();"';
+    const synthesized = await fanout('local', '--app', app, '--cdk-out', outdir, '--duration', '1', ...emulators());
+    expect(synthesized).toMatchObject({ code: 0 });
+    expect(synthesized.stderr).toContain(`synthesizing ${app} into ${outdir}`);
+    expect(synthesized.stdout).toMatch(/stack Tiny:\n {2}topic {2}arn:aws:sns:us-east-1:000000000000:Tiny-Events/);
     expect(failing.stderr).toContain('fanout local: the app did not synthesize (`node -e "process.exit(3)"` exited with 3); run `npx cdk synth --app "node -e \\"process.exit(3)\\""` to see why'.replace('\\"process.exit(3)\\"', '"process.exit(3)"'));
   });
 
