@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
 
 /**
  * The DynamoDB client both runtimes get: the same settings for both, so the figures compare the

@@ -1,5 +1,5 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal, type Emulator } from '../local/emulators';
+import { startDynamoDbLocal, type Emulator } from '@cdk-fanout/local';
 import { benchDynamoDbClient } from './dynamodb-client';
 import { RUNTIME_SUBJECTS } from './subjects';
 

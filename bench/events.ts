@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createEnvelope } from '../runtime';
+import { createEnvelope } from '@cdk-fanout/runtime';
 import { FAILING_ORDER_PREFIX, ORDER_CREATED, type OrderCreated } from './handlers/order';
 
 /** The batch sizes the issue asks for: Lambda's SQS default (10) and a large batch (100). */

@@ -6,11 +6,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { createAlarm } from './alarm';
-import { ATTRIBUTE_TYPE, ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE } from './constants';
+import { createAlarm } from './private/alarm';
+import { ATTRIBUTE_TYPE, ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, EVENT_TYPE_PATTERN } from './private/names';
 import type { FanOutTopic } from './fanout-topic';
 import type { IdempotencyTable } from './idempotency-table';
-import { consumerNameFromId, validateConsumerName } from './names';
+import { consumerNameFromId, validateConsumerName } from './private/consumer-name';
 
 /** How long a dead-letter queue keeps a message: SQS's maximum, so on-call has time to redrive. */
 const DEAD_LETTER_RETENTION = Duration.days(14);
@@ -345,7 +345,7 @@ function validateProps(scope: Construct, props: ConsumerProps): void {
       fail('eventTypes is empty, so the consumer would receive nothing; list at least one type or remove eventTypes to receive every type');
     }
     for (const type of props.eventTypes) {
-      if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(type)) {
+      if (!EVENT_TYPE_PATTERN.test(type)) {
         fail(`eventTypes contains '${type}', which is not an event type: use lower-case noun.verb, e.g. 'order.created'`);
       }
     }

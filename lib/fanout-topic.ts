@@ -4,9 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { createAlarm } from './alarm';
+import { createAlarm } from './private/alarm';
 import { Consumer, ConsumerOptions } from './consumer';
-import { refuseAwsManagedSqsKey } from './encryption';
+import { refuseAwsManagedSqsKey } from './private/encryption';
 import { guardStackResourceLimit } from './resource-limit';
 
 /**

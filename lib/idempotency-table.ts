@@ -3,9 +3,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_KEY_SEPARATOR, IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './constants';
+import { IDEMPOTENCY_KEY_SEPARATOR, IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './private/names';
 import type { Consumer } from './consumer';
-import { validateConsumerName } from './names';
+import { validateConsumerName } from './private/consumer-name';
 
 /** What the runtime does to its idempotency records: claim, read, complete, release, transact. */
 const RECORD_ACTIONS = [

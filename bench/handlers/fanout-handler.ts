@@ -1,4 +1,4 @@
-import { createConsumer } from '../../runtime';
+import { createConsumer } from '@cdk-fanout/runtime';
 import { DEFAULT_TABLE_NAME, TABLE_NAME_ENV, type BenchHandler, type HandlerOptions } from './handler-options';
 import { handleOrder, ORDER_CREATED, OrderCreated } from './order';
 

@@ -7,12 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { BatchLogTotals } from '../../local/batch-log-totals';
-import { LocalStack } from '../../local/local-stack';
-import type { LocalQueue } from '../../local/provision';
-import { messagesIn, receiveAll } from '../../local/queue-contents';
+import { BatchLogTotals } from '@cdk-fanout/testing';
+import { LocalDeployment } from '@cdk-fanout/local';
+import type { LocalQueue } from '../../local/src/provision';
+import { messagesIn, peekQueue } from '@cdk-fanout/testing';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { createEnvelope, Publisher, type BatchEntry } from '../../runtime';
+import { createEnvelope, Publisher, type BatchEntry } from '@cdk-fanout/runtime';
 import { ordersApp } from './app';
 
 const ORDERS = 300;
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
 
   step('starting fauxqs (SNS+SQS) and DynamoDB Local, provisioning the app');
   const logs = new BatchLogTotals();
-  const local = await LocalStack.start({
+  const local = await LocalDeployment.start({
     cdkOut,
     // Deployed, a failed message waits out a 3-minute visibility timeout; here, 2 seconds.
     maxVisibilityTimeoutSeconds: 2,
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
 
     const rows = await Promise.all(consumers.map(async (c) => {
       const handler = logs.of(c.name);
-      const deadLetters = await receiveAll(local.clients.sqs, c.deadLetterQueue.url);
+      const deadLetters = await peekQueue(local.clients.sqs, c.deadLetterQueue.url);
       const reasons = new Map<string, number>();
       for (const message of deadLetters) {
         const reason = message.MessageAttributes?.['fanout.reason']?.StringValue ?? 'failed maxReceiveCount times';

@@ -5,9 +5,9 @@
  * real CloudFormationClient.
  */
 import { CloudFormationClient, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
-import { deadLetterQueueUrlFromStack, pickDeadLetterQueue } from '../../bin/commands/dlq-location';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
-import { answerOperations } from './support/middleware';
+import { deadLetterQueueUrlFromStack, pickDeadLetterQueue } from '../../cli/src/commands/dlq-location';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
+import { answerOperations } from '@cdk-fanout/testing';
 
 const queue = (logicalId: string, url = `https://sqs.eu-west-1.amazonaws.com/123456789012/${logicalId}`): StackResourceSummary => ({
   LogicalResourceId: logicalId,

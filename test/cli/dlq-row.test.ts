@@ -1,5 +1,5 @@
 /* What `dlq inspect` makes of one message, whatever its body. */
-import { dlqRow } from '../../bin/commands/dlq-row';
+import { dlqRow } from '../../cli/src/commands/dlq-row';
 
 const NOW = Date.parse('2026-01-02T00:00:00.000Z');
 const SENT = NOW - 90_000;

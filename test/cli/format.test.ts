@@ -1,6 +1,6 @@
 /* Terminal rendering: tables, cells, ages and the progress bar. */
-import { cell, formatAge, formatTable } from '../../bin/commands/format';
-import { renderProgress } from '../../bin/commands/progress-bar';
+import { cell, formatAge, formatTable } from '../../cli/src/commands/format';
+import { renderProgress } from '../../cli/src/commands/progress-bar';
 
 test('formatTable pads columns to the widest cell, without trailing spaces', () => {
   expect(formatTable(['ID', 'TYPE'], [['a-1', 'order.created'], ['abcdef', '-']])).toBe('ID      TYPE\na-1     order.created\nabcdef  -\n');

@@ -1,10 +1,10 @@
 /* The small decisions inside redrive, without SQS. */
 import type { Message } from '@aws-sdk/client-sqs';
-import { pickSourceQueue } from '../../runtime/dead-letter-source';
-import { findTask } from '../../runtime/message-move-task';
-import { checkDestination, chooseMethod } from '../../runtime/redrive';
-import { pacingDelayMs, redriveMessageInput } from '../../runtime/redrive-copy';
-import { isUnsupportedOperation } from '../../runtime/unsupported-operation';
+import { pickSourceQueue } from '../../runtime/src/dead-letter-source';
+import { findTask } from '../../runtime/src/message-move-task';
+import { checkDestination, chooseMethod } from '../../runtime/src/redrive';
+import { pacingDelayMs, redriveMessageInput } from '../../runtime/src/redrive-copy';
+import { isUnsupportedOperation } from '../../runtime/src/unsupported-operation';
 
 describe('chooseMethod', () => {
   test('a standard queue without a limit: a message move task', () => {

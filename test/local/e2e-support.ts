@@ -1,26 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { BatchLogTotals } from '../../local/batch-log-totals';
-import { LocalStack, type LocalStackOptions } from '../../local/local-stack';
-import type { LocalQueue } from '../../local/provision';
-import { messagesIn as queueMessages, receiveAll as receiveAllMessages } from '../../local/queue-contents';
-import { Publisher } from '../../runtime';
+import { LocalDeployment, type LocalDeploymentOptions, type LocalQueue } from '@cdk-fanout/local';
+import { Publisher } from '@cdk-fanout/runtime';
+import {
+  BatchLogTotals, FAULT_PRELOAD_MODULE, messagesIn as queueMessages, peekQueue, redeliverFirstDeliveries, type FunctionFaults,
+} from '@cdk-fanout/testing';
 
-const handlerLogs = new WeakMap<LocalStack, BatchLogTotals>();
+const handlerLogs = new WeakMap<LocalDeployment, BatchLogTotals>();
 
 /** What a consumer's handlers logged they did, added up over every batch ("batch done" lines). */
-export const handlerTotals = (local: LocalStack, consumer: string) => handlerLogs.get(local)!.of(consumer);
+export const handlerTotals = (local: LocalDeployment, consumer: string) => handlerLogs.get(local)!.of(consumer);
 
-/** Starts a test app on the run's emulators, under its own names. */
-export async function startTestStack(cdkOut: string, options: Omit<LocalStackOptions, 'cdkOut' | 'endpoints' | 'namePrefix'> = {}): Promise<LocalStack> {
+/** What a test can switch on besides the deployment's own options; random faults replay from `seed`. */
+export interface TestFaults {
+  /** Faults of every function's execution environments. */
+  readonly faults?: Omit<FunctionFaults, 'seed'>;
+  /** Share of messages left undeleted after their first successful delivery (0..1). */
+  readonly redeliverRate?: number;
+}
+
+/**
+ * Starts a test app on the run's emulators, under its own names. Faults draw from a seed, printed
+ * at the start: FANOUT_TEST_SEED=<seed> replays them.
+ */
+export async function startTestStack(cdkOut: string, options: Omit<LocalDeploymentOptions, 'cdkOut' | 'endpoints' | 'namePrefix'> & TestFaults = {}): Promise<LocalDeployment> {
   const fauxqs = process.env.FANOUT_TEST_FAUXQS_ENDPOINT;
   const dynamodb = process.env.FANOUT_TEST_DYNAMODB_ENDPOINT;
   if (!fauxqs || !dynamodb) {
-    throw new Error('the emulators are not running: run the tests with jest (test/support/global-setup.ts starts them)');
+    throw new Error('the emulators are not running: run the tests with jest (testing/src/global-setup.ts starts them)');
+  }
+  const { faults, redeliverRate, ...deploymentOptions } = options;
+  const seed = Number(process.env.FANOUT_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  if (faults || redeliverRate) {
+    process.stdout.write(`faults: seed ${seed} (FANOUT_TEST_SEED=${seed} replays them) ${JSON.stringify({ ...faults, redeliverRate })}\n`);
   }
   const logs = new BatchLogTotals();
-  const local = await LocalStack.start({
-    ...options,
+  const local = await LocalDeployment.start({
+    ...deploymentOptions,
+    ...(faults ? { preload: [{ module: FAULT_PRELOAD_MODULE, options: { ...faults, seed } }] } : {}),
     cdkOut,
     endpoints: { fauxqs, dynamodb },
     namePrefix: `t${randomUUID().slice(0, 8)}-`,
@@ -31,24 +48,27 @@ export async function startTestStack(cdkOut: string, options: Omit<LocalStackOpt
       }
     },
   });
+  if (redeliverRate) {
+    redeliverFirstDeliveries(local.clients.sqs, redeliverRate, seed);
+  }
   handlerLogs.set(local, logs);
   return local;
 }
 
-export function topicOf(local: LocalStack): string {
+export function topicOf(local: LocalDeployment): string {
   const [topic] = local.stacks[0].topics.values();
   return topic.arn;
 }
 
-export function publisherFor(local: LocalStack): Publisher {
+export function publisherFor(local: LocalDeployment): Publisher {
   return new Publisher({ topicArn: topicOf(local), source: 'e2e', client: local.clients.sns });
 }
 
 /** The queue and dead-letter queue of a consumer, by its construct id. */
-export const queuesOf = (local: LocalStack, consumerId: string) => local.consumerQueues(consumerId);
+export const queuesOf = (local: LocalDeployment, consumerId: string) => local.consumerQueues(consumerId);
 
 /** Effects per envelope id of one consumer (the count its handler added). */
-export async function effectsOf(local: LocalStack, consumerName: string): Promise<Map<string, number>> {
+export async function effectsOf(local: LocalDeployment, consumerName: string): Promise<Map<string, number>> {
   const items = await scanEffects(local);
   const effects = new Map<string, number>();
   for (const item of items) {
@@ -61,7 +81,7 @@ export async function effectsOf(local: LocalStack, consumerName: string): Promis
 }
 
 /** Per message group, the sequence numbers in the order the handler applied them. */
-export async function appliedOrder(local: LocalStack, consumerName: string): Promise<Map<string, number[]>> {
+export async function appliedOrder(local: LocalDeployment, consumerName: string): Promise<Map<string, number[]>> {
   const order = new Map<string, number[]>();
   for (const item of await scanEffects(local)) {
     const [consumer, kind, group] = item.pk.S!.split('#');
@@ -73,7 +93,7 @@ export async function appliedOrder(local: LocalStack, consumerName: string): Pro
 }
 
 /** Attempts per envelope id of a consumer in `fail` mode. */
-export async function attemptsOf(local: LocalStack, consumerName: string): Promise<Map<string, number>> {
+export async function attemptsOf(local: LocalDeployment, consumerName: string): Promise<Map<string, number>> {
   const attempts = new Map<string, number>();
   for (const item of await scanEffects(local)) {
     const [consumer, kind, id] = item.pk.S!.split('#');
@@ -84,7 +104,7 @@ export async function attemptsOf(local: LocalStack, consumerName: string): Promi
   return attempts;
 }
 
-async function scanEffects(local: LocalStack) {
+async function scanEffects(local: LocalDeployment) {
   const [name] = [...local.stacks[0].tables].filter(([id]) => id.startsWith('Effects')).map(([, table]) => table);
   const items: Array<Record<string, { S?: string; N?: string; L?: Array<{ N?: string }> }>> = [];
   let start: Record<string, never> | undefined;
@@ -97,10 +117,10 @@ async function scanEffects(local: LocalStack) {
 }
 
 /** Messages a queue holds (visible, in flight, delayed). */
-export const messagesIn = (local: LocalStack, queue: LocalQueue) => queueMessages(local.clients.sqs, queue.url);
+export const messagesIn = (local: LocalDeployment, queue: LocalQueue) => queueMessages(local.clients.sqs, queue.url);
 
 /** Every visible message of a (dead-letter) queue, received once and hidden for a minute. */
-export const receiveAll = (local: LocalStack, queue: LocalQueue) => receiveAllMessages(local.clients.sqs, queue.url);
+export const peek = (local: LocalDeployment, queue: LocalQueue) => peekQueue(local.clients.sqs, queue.url);
 
 /** Polls until the check returns true; fails with the last state after the timeout. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -1,4 +1,4 @@
-import { resolveValue, UnresolvableError } from '../../local/intrinsics';
+import { resolveValue, UnresolvableError } from '../../local/src/intrinsics';
 
 const ref = (id: string, attribute?: string) => (attribute ? `${id}.${attribute}` : `ref:${id}`);
 

@@ -1,4 +1,4 @@
-import { attributesThatFit, claimTimes, decideExisting, decideRoute, hasTimeToStart, lockDurationMs, MAX_LOCK_MS } from '../../runtime/decide';
+import { attributesThatFit, claimTimes, decideExisting, decideRoute, hasTimeToStart, lockDurationMs, MAX_LOCK_MS } from '../../runtime/src/decide';
 
 describe('the lock', () => {
   test.each([

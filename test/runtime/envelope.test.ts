@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { createEnvelope, parseEnvelope, PoisonMessageError, type Envelope } from '../../runtime';
-import { payloadHash } from '../../runtime/payload-hash';
+import { createEnvelope, parseEnvelope, PoisonMessageError, type Envelope } from '@cdk-fanout/runtime';
+import { payloadHash } from '../../runtime/src/payload-hash';
 
 const valid: Envelope = {
   id: '0b8e4b1e-6a54-4c6c-9d0e-2f4f3c1a7b10',

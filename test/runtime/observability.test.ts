@@ -1,10 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
-import { PoisonMessageError } from '../../runtime';
-import { deadLetterMessage } from '../../runtime/dead-letter';
-import { createJsonLogger, logLevelFromEnv, withFields } from '../../runtime/logger';
-import { emfLine } from '../../runtime/metrics';
-import { countOutcomes } from '../../runtime/outcome';
-import { sqsRecord } from './support/records';
+import { PoisonMessageError } from '@cdk-fanout/runtime';
+import { deadLetterMessage } from '../../runtime/src/dead-letter';
+import { createJsonLogger, logLevelFromEnv, withFields } from '../../runtime/src/logger';
+import { emfLine } from '../../runtime/src/metrics';
+import { countOutcomes } from '../../runtime/src/outcome';
+import { sqsRecord } from '@cdk-fanout/testing';
 
 describe('logger', () => {
   test('JSON lines at and above the level, record fields merged, errors kept readable', () => {

@@ -1,5 +1,5 @@
-import { PoisonMessageError } from '../../runtime';
-import { unwrapRecord } from '../../runtime/record';
+import { PoisonMessageError } from '@cdk-fanout/runtime';
+import { unwrapRecord } from '../../runtime/src/record';
 
 const envelope = { id: 'e-1', type: 'order.created', version: '1', timestamp: '2026-11-27T10:00:00Z', source: 'order-service', data: {} };
 

@@ -1,4 +1,4 @@
-import { groupIntoLanes, runLanes } from '../../runtime/scheduler';
+import { groupIntoLanes, runLanes } from '../../runtime/src/scheduler';
 
 test('lanes: one per group in order of first appearance, one per ungrouped item', () => {
   const items = ['a1', 'x', 'b1', 'a2', 'y', 'b2'];

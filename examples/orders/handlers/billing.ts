@@ -1,4 +1,4 @@
-import { createConsumer, PoisonMessageError } from '../../../runtime';
+import { createConsumer, PoisonMessageError } from '@cdk-fanout/runtime';
 import { LEDGER_TABLE_ENV, OrderCancelled, OrderCreated } from '../events';
 
 const ledgerTable = process.env[LEDGER_TABLE_ENV];

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { main } from '../../../bin/fanout';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
+import { main } from '@cdk-fanout/cli';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
 
 /** What one in-process `fanout` run printed and returned. */
 export interface Run {

@@ -1,6 +1,6 @@
 import { DynamoDBClient, UpdateItemCommand, type Update } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { createConsumer, PoisonMessageError, type HandlerContext } from '../../../runtime';
+import { createConsumer, PoisonMessageError, type HandlerContext } from '@cdk-fanout/runtime';
 
 /*
  * The consumer of the end-to-end tests. Its effect is a counter per envelope in the effects

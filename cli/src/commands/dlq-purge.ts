@@ -1,0 +1,38 @@
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { queueFacts } from '@cdk-fanout/runtime/redrive';
+import { type Command } from './command.js';
+import { confirm } from './confirm.js';
+import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl } from './dlq-location.js';
+
+export const dlqPurge: Command = {
+  name: 'dlq purge',
+  summary: 'Delete every message in a dead-letter queue, for good.',
+  description: 'Asks first unless --yes.',
+  options: {
+    ...DLQ_LOCATION_OPTIONS,
+    yes: { type: 'boolean', description: 'do not ask (needed when stdin is not a terminal)' },
+  },
+  examples: [
+    'fanout dlq purge --stack OrdersFanOut --consumer billing',
+    'fanout dlq purge --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/orders-billing-dlq --yes',
+  ],
+  async run(context) {
+    const queueUrl = await deadLetterQueueUrl(context);
+    const sqs = context.clients.sqs();
+    const { approximateMessages } = await queueFacts(sqs, queueUrl);
+    if (context.values.yes !== true) {
+      if (!context.io.stdinIsTTY) {
+        context.io.stderr.write(`fanout dlq purge: refusing to delete ~${approximateMessages} message(s) from ${queueUrl} without confirmation: stdin is not a terminal; pass --yes\n`);
+        return 1;
+      }
+      if (!(await confirm(context.io, `Delete all ~${approximateMessages} message(s) in ${queueUrl}? This cannot be undone.`))) {
+        context.io.stderr.write('Nothing was deleted.\n');
+        return 1;
+      }
+    }
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+    // SQS finishes a purge within 60 seconds; messages sent meanwhile may be deleted too.
+    context.io.stdout.write(`Purged ${queueUrl} (~${approximateMessages} message(s); SQS completes a purge within 60 seconds).\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,70 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { ATTRIBUTE_ERROR, ATTRIBUTE_REASON } from '@cdk-fanout/runtime/names';
+import { parseEnvelope, unwrapRecord } from '@cdk-fanout/runtime/envelope';
+
+/** What `fanout dlq inspect` shows of one dead-lettered message (also its `--json` shape). */
+export interface DlqRow {
+  /** SQS's message id in the dead-letter queue. */
+  readonly messageId: string;
+  /** Envelope fields; for a body that is not a valid envelope, whichever of them it has. */
+  readonly id?: string;
+  readonly type?: string;
+  readonly source?: string;
+  /** `fanout.reason` / `fanout.error`: set when the consumer rejected it as poison; absent when SQS moved it after maxReceiveCount. */
+  readonly reason?: string;
+  readonly error?: string;
+  /** Why the body is not a valid envelope; absent when it is one. */
+  readonly problem?: string;
+  /** Receives before this inspection (its own receive is not counted). */
+  readonly receiveCount: number;
+  /** When the message was sent to the queue it is in, ISO 8601. */
+  readonly sentAt?: string;
+  readonly ageSeconds?: number;
+  /** The message body as stored (an SNS notification stays wrapped). */
+  readonly body: string;
+}
+
+/** Reads a received DLQ message into a row; never throws, whatever the body. */
+export function dlqRow(message: Message, now: number): DlqRow {
+  const body = message.Body ?? '';
+  const sent = Number(message.Attributes?.SentTimestamp);
+  const attributes = message.MessageAttributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    ...envelopeFields(body),
+    reason: attributes[ATTRIBUTE_REASON]?.StringValue,
+    error: attributes[ATTRIBUTE_ERROR]?.StringValue,
+    receiveCount: Math.max(0, Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1),
+    ...(Number.isFinite(sent) ? { sentAt: new Date(sent).toISOString(), ageSeconds: Math.max(0, Math.floor((now - sent) / 1000)) } : {}),
+    body,
+  };
+}
+
+/** The envelope's id/type/source via the runtime's own unwrapping and validation, so what it rejected is shown as such. */
+function envelopeFields(body: string): Pick<DlqRow, 'id' | 'type' | 'source' | 'problem'> {
+  let candidate: unknown;
+  try {
+    // Only the envelope is read here; fanout.reason/fanout.error are the DLQ message's own attributes.
+    candidate = unwrapRecord({ body, messageAttributes: {} }).envelope;
+    const envelope = parseEnvelope(candidate);
+    return { id: envelope.id, type: envelope.type, source: envelope.source };
+  } catch (error) {
+    return { ...looseFields(candidate), problem: (error as Error).message };
+  }
+}
+
+/** Whatever string id/type/source an invalid envelope has: enough to recognise the message. */
+function looseFields(candidate: unknown): Pick<DlqRow, 'id' | 'type' | 'source'> {
+  let value = candidate;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return {};
+    }
+  }
+  if (typeof value !== 'object' || value === null) return {};
+  const fields = value as Record<string, unknown>;
+  const text = (name: string) => (typeof fields[name] === 'string' ? { [name]: fields[name] as string } : {});
+  return { ...text('id'), ...text('type'), ...text('source') };
+}

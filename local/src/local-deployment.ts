@@ -1,0 +1,172 @@
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { readCloudAssembly } from './cloud-assembly.js';
+import { Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs } from './emulators.js';
+import { EventSourcePoller, type PollerOptions } from './event-source-poller.js';
+import { LocalFunction, type PreloadModule } from './lambda-function.js';
+import { provisionStack, type LocalClients, type LocalQueue, type ProvisionedStack } from './provision.js';
+
+/** Where the emulators listen. */
+export interface LocalEndpoints {
+  /** fauxqs: SNS and SQS. */
+  readonly fauxqs: string;
+  readonly dynamodb: string;
+}
+
+export interface LocalDeploymentOptions {
+  /**
+   * The cloud assembly to run.
+   * @default 'cdk.out'
+   */
+  readonly cdkOut?: string;
+  /**
+   * Emulators already running (the test suite's); they are then left running on stop().
+   * @default fauxqs and DynamoDB Local are started, and stopped on stop()
+   */
+  readonly endpoints?: LocalEndpoints;
+  /** Prepended to every physical name, so several copies of an app can share the emulators. */
+  readonly namePrefix?: string;
+  /** Caps every queue's visibility timeout (seconds): retries come back quickly (demos). */
+  readonly maxVisibilityTimeoutSeconds?: number;
+  /** Concurrency of every event source mapping. */
+  readonly polling?: PollerOptions;
+  /**
+   * Modules every execution environment loads before the handler, as a Lambda layer's wrapper
+   * script would: instrumentation, tracing, fault injection in tests.
+   * @default - none
+   */
+  readonly preload?: readonly PreloadModule[];
+  /**
+   * Handler log lines, one call per chunk written by a function; by default they are dropped.
+   * @default - dropped
+   */
+  readonly onHandlerOutput?: (functionName: string, text: string) => void;
+}
+
+/**
+ * A synthesized CDK app running on one machine: fauxqs for SNS and SQS, DynamoDB Local for
+ * tables, and every SQS event source mapping polled into its bundled Lambda handler.
+ */
+export class LocalDeployment {
+  /**
+   * Provisions every stack of the cloud assembly and starts polling. On a failure everything
+   * started so far is stopped again.
+   */
+  static async start(options: LocalDeploymentOptions = {}): Promise<LocalDeployment> {
+    const stacks = readCloudAssembly(path.resolve(options.cdkOut ?? 'cdk.out'));
+    const owned: Emulator[] = [];
+    const deployment = new LocalDeployment(owned);
+    try {
+      let endpoints = options.endpoints;
+      if (!endpoints) {
+        const [fauxqs, dynamodb] = await Promise.all([startFauxqs(), startDynamoDbLocal()]);
+        owned.push(fauxqs, dynamodb);
+        endpoints = { fauxqs: fauxqs.endpoint, dynamodb: dynamodb.endpoint };
+      }
+      await deployment.run(stacks, endpoints, options);
+      return deployment;
+    } catch (error) {
+      await deployment.stop();
+      throw error;
+    }
+  }
+
+  readonly stacks: ProvisionedStack[] = [];
+  readonly pollers: EventSourcePoller[] = [];
+  private readonly functions: LocalFunction[] = [];
+  private endpointsInUse?: LocalEndpoints;
+  private clientsInUse?: LocalClients;
+
+  private constructor(private readonly owned: Emulator[]) {}
+
+  /** Where the emulators listen. */
+  get endpoints(): LocalEndpoints {
+    return this.endpointsInUse!;
+  }
+
+  /** SDK clients for the emulators. */
+  get clients(): LocalClients {
+    return this.clientsInUse!;
+  }
+
+  /**
+   * The queue and dead-letter queue of a fan-out consumer, by its construct id or consumer name
+   * (`Billing` or `billing`), found by construct path.
+   */
+  consumerQueues(consumer: string): { queue: LocalQueue; deadLetterQueue: LocalQueue } {
+    const queues = this.stacks.flatMap((s) => [...s.queues.values()]);
+    const find = (kind: string) => {
+      const matches = queues.filter((q) => q.constructPath?.toLowerCase().endsWith(`/${consumer.toLowerCase()}/${kind.toLowerCase()}/resource`));
+      if (matches.length !== 1) {
+        throw new Error(`${matches.length === 0 ? 'no' : 'more than one'} consumer '${consumer}' with a ${kind} in this app`);
+      }
+      return matches[0];
+    };
+    return { queue: find('Queue'), deadLetterQueue: find('DeadLetterQueue') };
+  }
+
+  /** One line: what was left out, by type (alarms, dashboards, IAM…). */
+  skippedSummary(): string {
+    const counts = new Map<string, number>();
+    for (const stack of this.stacks) {
+      for (const [type, count] of stack.skipped) {
+        counts.set(type, (counts.get(type) ?? 0) + count);
+      }
+    }
+    const list = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([type, count]) => `${type} ×${count}`);
+    return list.length ? `skipped (no local stand-in): ${list.join(', ')}` : 'skipped: nothing';
+  }
+
+  /** Stops polling, the functions' environments and the emulators this stack started. */
+  async stop(): Promise<void> {
+    await Promise.all(this.pollers.map((p) => p.stop()));
+    await Promise.all(this.functions.map((f) => f.stop()));
+    await Promise.all(this.owned.map((e) => e.stop()));
+    for (const client of Object.values(this.clientsInUse ?? {})) {
+      client.destroy();
+    }
+  }
+
+  private async run(stacks: ReturnType<typeof readCloudAssembly>, endpoints: LocalEndpoints, options: LocalDeploymentOptions): Promise<void> {
+    this.endpointsInUse = endpoints;
+    const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    this.clientsInUse = {
+      sqs: new SQSClient({ ...common, endpoint: endpoints.fauxqs }),
+      sns: new SNSClient({ ...common, endpoint: endpoints.fauxqs }),
+      dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
+    };
+    for (const stack of stacks) {
+      this.stacks.push(await provisionStack(stack, this.clients, options));
+    }
+    const lambdaEnvironment = localLambdaEnvironment(endpoints);
+    const functions = new Map<string, LocalFunction>();
+    for (const source of this.stacks.flatMap((s) => s.eventSources)) {
+      let fn = functions.get(source.function.logicalId);
+      if (!fn) {
+        fn = new LocalFunction(source.function, lambdaEnvironment, options.preload ?? [], options.onHandlerOutput);
+        functions.set(source.function.logicalId, fn);
+        this.functions.push(fn);
+      }
+      this.pollers.push(new EventSourcePoller(source, fn, this.clients.sqs, options.polling));
+    }
+    this.pollers.forEach((p) => p.start());
+  }
+}
+
+/** What Lambda's runtime would provide, pointed at the emulators. */
+function localLambdaEnvironment(endpoints: LocalEndpoints): Record<string, string> {
+  // The directory that holds @aws-sdk/*: bundles leave the SDK out, as Lambda's runtime provides it.
+  const sdkModules = path.resolve(require.resolve('@aws-sdk/client-sqs/package.json'), '..', '..', '..');
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_SQS: endpoints.fauxqs,
+    AWS_ENDPOINT_URL_SNS: endpoints.fauxqs,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    NODE_PATH: sdkModules,
+  };
+}

@@ -1,0 +1,219 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { lazy } from './lazy.js';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { SQSRecord } from 'aws-lambda';
+import { ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, ENVELOPE_VERSION } from './names.js';
+import type { Envelope } from './envelope.js';
+import type { Logger } from './logger.js';
+import type { MetricsOptions } from './metrics.js';
+
+/** What a handler gets besides the validated data. */
+export interface HandlerContext {
+  /** The whole envelope: id, type, version, timestamp, source, correlationId, data (unvalidated). */
+  readonly envelope: Envelope;
+  /** The SQS record as Lambda delivered it. */
+  readonly record: SQSRecord;
+  /**
+   * The producer's message attributes (`type`, `version`, `source`, …) as strings, binary ones
+   * base64; the same under raw delivery and under an SNS-wrapped body.
+   */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Milliseconds this invocation has left; `Infinity` without a Lambda context. */
+  remainingTimeMs(): number;
+  /** The consumer's logger, adding this record's message id, envelope id and type to every line. */
+  readonly logger: Logger;
+  /**
+   * Queues DynamoDB writes to commit in one `TransactWriteItems` together with marking this
+   * envelope processed, after `handle` returns: the effect and "processed" become one atomic
+   * step. If the transaction fails, none of it applies and the record is retried. At most 99
+   * items per record (DynamoDB's 100 minus the completion). Needs idempotency; throws without it.
+   */
+  transact(...items: TransactWriteItem[]): void;
+}
+
+/** The handler for one envelope type; `S` is the type of its schema (inferred). */
+export interface TypeHandler<S = unknown> {
+  /**
+   * Any Standard Schema (zod, valibot, arktype, …) for `data`; its output is what `handle`
+   * receives. Data that fails it is poison (`schema`). Without a schema `data` is passed as is.
+   * @default no validation
+   */
+  readonly schema?: S & StandardSchemaV1;
+  /**
+   * Envelope versions this handler accepts; any other is poison (`unsupported-version`).
+   * @default ['1']
+   */
+  readonly versions?: readonly string[];
+  /**
+   * Does the work. Return (or resolve; the value is ignored) to mark the envelope processed;
+   * throw to have it retried (the claim is released), or throw `PoisonMessageError` for a
+   * failure retrying cannot fix.
+   */
+  handle(data: SchemaOutput<S>, ctx: HandlerContext): unknown;
+}
+
+/** What a handler receives: the schema's output, or the raw data when there is no schema. */
+export type SchemaOutput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;
+
+/** Idempotency on a DynamoDB table (see `IdempotencyTable` in the constructs). */
+export interface IdempotencyOptions {
+  /**
+   * The table: partition key `pk` (string), TTL attribute `expiresAt`.
+   * @default the environment variable FANOUT_IDEMPOTENCY_TABLE
+   */
+  readonly tableName?: string;
+  /**
+   * The DynamoDB client.
+   * @default a client for the Lambda's region, created once per container
+   */
+  readonly client?: DynamoDBClient;
+  /**
+   * How long a processed envelope id is remembered, in seconds: a duplicate arriving later is
+   * processed again. Becomes the `expiresAt` TTL.
+   * @default 86400 (24 hours)
+   */
+  readonly expiresAfterSeconds?: number;
+  /**
+   * How long a claim blocks other invocations, in milliseconds, when the remaining Lambda time
+   * is unknown or 0. Otherwise the lock lasts the invocation's remaining time (at most 15 min).
+   * @default 60000
+   */
+  readonly lockFallbackMs?: number;
+  /**
+   * How many completed envelope ids each container remembers in memory, so a duplicate at a
+   * warm container costs no DynamoDB request. 0 turns the cache off.
+   * @default 0
+   */
+  readonly localCacheMaxItems?: number;
+}
+
+/** Options of `createConsumer`. `H` maps each envelope type to its schema type. */
+export interface ConsumerOptions<H extends Record<string, unknown> = Record<string, unknown>> {
+  /** The handler per envelope `type`. */
+  readonly handlers: { readonly [K in keyof H]: TypeHandler<H[K]> };
+  /**
+   * This consumer's name: the scope of its idempotency keys (`<consumer>#<envelope id>`), a log
+   * field and the metrics dimension. Required when idempotency is on.
+   * @default the environment variable FANOUT_CONSUMER_NAME
+   */
+  readonly consumerName?: string;
+  /**
+   * Idempotency settings, or `false` to turn it off.
+   * @default on when FANOUT_IDEMPOTENCY_TABLE is set, with the defaults of `IdempotencyOptions`
+   */
+  readonly idempotency?: IdempotencyOptions | false;
+  /**
+   * The queue poison records are sent to, with `fanout.error` / `fanout.reason` attributes.
+   * Without one, poison is reported as a batch item failure and SQS moves it after
+   * maxReceiveCount.
+   * @default the environment variable FANOUT_DLQ_URL
+   */
+  readonly deadLetterQueueUrl?: string;
+  /**
+   * The SQS client for the dead-letter queue.
+   * @default a client for the Lambda's region, created once per container
+   */
+  readonly sqsClient?: SQSClient;
+  /**
+   * What to do with an envelope whose type has no handler: `'poison'` sends it to the DLQ,
+   * `'skip'` reports it processed without doing anything.
+   * @default 'poison'
+   */
+  readonly unknownType?: 'poison' | 'skip';
+  /**
+   * How many records run at once. On a FIFO queue this bounds the message groups running at
+   * once; records of one group always run one after another.
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * A record is not started with less than this many milliseconds of Lambda time left; it is
+   * reported as a batch item failure instead, to be retried by another invocation.
+   * @default 2000
+   */
+  readonly minRemainingTimeMs?: number;
+  /**
+   * Where the consumer logs (batch summary; every failure and poison with ids and reason).
+   * @default JSON lines on stdout at the level of AWS_LAMBDA_LOG_LEVEL, else INFO
+   */
+  readonly logger?: Logger;
+  /**
+   * CloudWatch EMF metrics per batch (Processed, Duplicates, Skipped, Poison, Failures,
+   * CompletionWriteFailures), dimension ConsumerName.
+   * @default off
+   */
+  readonly metrics?: MetricsOptions;
+}
+
+/** The options with every default applied, environment included. */
+export interface ResolvedConsumerOptions {
+  readonly consumerName: string | undefined;
+  readonly idempotency: {
+    readonly tableName: string;
+    readonly client: DynamoDBClient;
+    readonly expiresAfterSeconds: number;
+    readonly lockFallbackMs: number;
+    readonly localCacheMaxItems: number;
+  } | undefined;
+  /** The client is made on the first poison message: most invocations never send one. */
+  readonly deadLetter: { readonly queueUrl: string; readonly client: () => SQSClient } | undefined;
+  readonly unknownType: 'poison' | 'skip';
+  readonly maxConcurrency: number;
+  readonly minRemainingTimeMs: number;
+  readonly metricsNamespace: string | undefined;
+  /** Accepted versions when a handler does not list its own. */
+  readonly defaultVersions: readonly string[];
+}
+
+export function resolveConsumerOptions(options: ConsumerOptions, env: NodeJS.ProcessEnv): ResolvedConsumerOptions {
+  const consumerName = options.consumerName ?? nonEmpty(env[ENV_CONSUMER_NAME]);
+  const idempotency = resolveIdempotency(options.idempotency, env);
+  if (idempotency && !consumerName) {
+    throw new Error(`createConsumer: idempotency needs a consumer name to scope its keys: pass consumerName or set ${ENV_CONSUMER_NAME}`);
+  }
+  const maxConcurrency = options.maxConcurrency ?? 10;
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
+    throw new Error(`createConsumer: maxConcurrency must be a positive integer, got ${maxConcurrency}`);
+  }
+  for (const [type, handler] of Object.entries(options.handlers)) {
+    if (typeof handler?.handle !== 'function') {
+      throw new Error(`createConsumer: handlers[${JSON.stringify(type)}] has no handle function`);
+    }
+  }
+  const deadLetterQueueUrl = options.deadLetterQueueUrl ?? nonEmpty(env[ENV_DLQ_URL]);
+  return {
+    consumerName,
+    idempotency,
+    deadLetter: deadLetterQueueUrl === undefined
+      ? undefined
+      : { queueUrl: deadLetterQueueUrl, client: lazy(() => options.sqsClient ?? new SQSClient({ cacheMiddleware: true })) },
+    unknownType: options.unknownType ?? 'poison',
+    maxConcurrency,
+    minRemainingTimeMs: options.minRemainingTimeMs ?? 2000,
+    metricsNamespace: options.metrics ? options.metrics.namespace ?? 'CdkFanout' : undefined,
+    defaultVersions: [ENVELOPE_VERSION],
+  };
+}
+
+function resolveIdempotency(options: IdempotencyOptions | false | undefined, env: NodeJS.ProcessEnv): ResolvedConsumerOptions['idempotency'] {
+  if (options === false) return undefined;
+  const tableName = options?.tableName ?? nonEmpty(env[ENV_IDEMPOTENCY_TABLE]);
+  if (!tableName) {
+    if (options) {
+      throw new Error(`createConsumer: idempotency is configured but has no table: pass idempotency.tableName or set ${ENV_IDEMPOTENCY_TABLE}`);
+    }
+    return undefined;
+  }
+  return {
+    tableName,
+    client: options?.client ?? new DynamoDBClient({ cacheMiddleware: true }),
+    expiresAfterSeconds: options?.expiresAfterSeconds ?? 86_400,
+    lockFallbackMs: options?.lockFallbackMs ?? 60_000,
+    localCacheMaxItems: options?.localCacheMaxItems ?? 0,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

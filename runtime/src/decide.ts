@@ -1,0 +1,93 @@
+/*
+ * The consumer's decisions, as pure functions of plain values: what to do with a record, what an
+ * existing idempotency record means, how long a claim may block others. No I/O here.
+ */
+import { PoisonMessageError } from './poison-message-error.js';
+
+/** The longest a Lambda invocation can run (15 minutes): no lock needs to outlive it. */
+export const MAX_LOCK_MS = 15 * 60 * 1000;
+
+/** Whether there is time to start one more record. Without a Lambda context (remaining time unknown) there always is. */
+export function hasTimeToStart(remainingMs: number | undefined, minRemainingTimeMs: number): boolean {
+  return remainingMs === undefined || remainingMs >= minRemainingTimeMs;
+}
+
+/**
+ * How long a claim blocks other invocations. The invocation that claimed cannot outlive its
+ * remaining time, so that bounds the lock; when the remaining time is unknown or already 0
+ * (no Lambda context, a test harness) the fallback bounds it instead. Never unbounded, never
+ * longer than a Lambda can run.
+ */
+export function lockDurationMs(remainingMs: number | undefined, fallbackMs: number): number {
+  const duration = remainingMs !== undefined && remainingMs > 0 ? remainingMs : fallbackMs;
+  return Math.min(Math.max(duration, 1), MAX_LOCK_MS);
+}
+
+/** The times written with a claim: the lock (epoch ms) and the TTL (epoch s), the TTL never before the lock ends. */
+export function claimTimes(nowMs: number, remainingMs: number | undefined, options: { readonly lockFallbackMs: number; readonly expiresAfterSeconds: number }): { lockUntilMs: number; expiresAtSeconds: number } {
+  const lockUntilMs = nowMs + lockDurationMs(remainingMs, options.lockFallbackMs);
+  // The claim condition lets anyone take over an expired record, so a TTL inside the lock would void the lock.
+  const expiresAtSeconds = Math.max(Math.ceil(nowMs / 1000) + options.expiresAfterSeconds, Math.ceil(lockUntilMs / 1000));
+  return { lockUntilMs, expiresAtSeconds };
+}
+
+/** The part of an idempotency record that decides a failed claim. */
+export interface ExistingRecord {
+  readonly status: string;
+  readonly payloadHash?: string;
+}
+
+/** Another invocation's record stopped our claim: a finished duplicate, a conflicting payload, or work still in progress elsewhere. */
+export type ExistingRecordOutcome = 'duplicate' | 'conflict' | 'in-progress';
+
+export function decideExisting(existing: ExistingRecord, payloadHash: string): ExistingRecordOutcome {
+  // Checked before the status: a different payload under a reused id is a producer bug whatever the other copy is doing.
+  if (existing.payloadHash !== undefined && existing.payloadHash !== payloadHash) return 'conflict';
+  return existing.status === 'COMPLETED' ? 'duplicate' : 'in-progress';
+}
+
+/** A handler for one envelope type, as far as routing is concerned. */
+export interface Route {
+  readonly versions?: readonly string[];
+}
+
+export type RouteDecision<R> =
+  | { readonly action: 'handle'; readonly route: R }
+  | { readonly action: 'skip' }
+  | { readonly action: 'poison'; readonly error: PoisonMessageError };
+
+/** Finds the handler for (type, version), or says why there is none. */
+export function decideRoute<R extends Route>(
+  routes: Readonly<Record<string, R>>,
+  envelope: { readonly type: string; readonly version: string },
+  unknownType: 'poison' | 'skip',
+  defaultVersions: readonly string[],
+): RouteDecision<R> {
+  const route = Object.prototype.hasOwnProperty.call(routes, envelope.type) ? routes[envelope.type] : undefined;
+  if (route === undefined) {
+    return unknownType === 'skip'
+      ? { action: 'skip' }
+      : { action: 'poison', error: new PoisonMessageError('unknown-type', `no handler for type ${JSON.stringify(envelope.type)}`) };
+  }
+  const versions = route.versions ?? defaultVersions;
+  if (!versions.includes(envelope.version)) {
+    return {
+      action: 'poison',
+      error: new PoisonMessageError('unsupported-version', `${envelope.type} version ${JSON.stringify(envelope.version)} is not accepted (accepted: ${versions.join(', ')})`),
+    };
+  }
+  return { action: 'handle', route };
+}
+
+/** SQS allows at most 10 message attributes per message. */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
+
+/**
+ * Which original attributes fit on a DLQ message next to the `extra` ones (fanout.error,
+ * fanout.reason); the reason for rejection is worth more than the last original attribute.
+ */
+export function attributesThatFit(originalNames: readonly string[], extraNames: readonly string[]): { keep: string[]; drop: string[] } {
+  const room = MAX_MESSAGE_ATTRIBUTES - extraNames.length;
+  const candidates = originalNames.filter((name) => !extraNames.includes(name));
+  return { keep: candidates.slice(0, room), drop: candidates.slice(room) };
+}

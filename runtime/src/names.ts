@@ -1,0 +1,43 @@
+/*
+ * The names the constructs and this runtime must agree on: what the constructs set on a handler,
+ * what the publisher and the dead-letter path write, the idempotency key and the tags that mark a
+ * consumer's queues. jsii does not let the construct library depend on this package, so
+ * `lib/private/names.ts` holds a copy; a test fails when the two differ.
+ */
+
+/** Environment variables the constructs set on a consumer's handler. */
+export const ENV_CONSUMER_NAME = 'FANOUT_CONSUMER_NAME';
+export const ENV_IDEMPOTENCY_TABLE = 'FANOUT_IDEMPOTENCY_TABLE';
+export const ENV_DLQ_URL = 'FANOUT_DLQ_URL';
+
+/** The envelope version this release writes. */
+export const ENVELOPE_VERSION = '1';
+
+/** Event types: lower-case `noun.verb`, dot-separated, e.g. `order.created`. */
+export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+
+/** SNS message attributes the publisher sets, so filter policies route without body filtering. */
+export const ATTRIBUTE_TYPE = 'type';
+export const ATTRIBUTE_VERSION = 'version';
+export const ATTRIBUTE_SOURCE = 'source';
+
+/** SQS message attributes on a poison message sent to the DLQ: why it was rejected. */
+export const ATTRIBUTE_ERROR = 'fanout.error';
+export const ATTRIBUTE_REASON = 'fanout.reason';
+
+/** Idempotency table: partition key, TTL attribute, and the separator of `<consumer>#<envelope id>`. */
+export const IDEMPOTENCY_PARTITION_KEY = 'pk';
+export const IDEMPOTENCY_TTL_ATTRIBUTE = 'expiresAt';
+export const IDEMPOTENCY_KEY_SEPARATOR = '#';
+
+/** Consumer names: they scope idempotency keys and an IAM LeadingKeys condition. */
+export const CONSUMER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/**
+ * Tags on every queue a consumer owns: the consumer's name, and the queue's role. The command line
+ * and the local deployment find a consumer's queues by these, never by construct ids.
+ */
+export const TAG_CONSUMER = 'fanout:consumer';
+export const TAG_ROLE = 'fanout:role';
+export const ROLE_QUEUE = 'queue';
+export const ROLE_DEAD_LETTER_QUEUE = 'dead-letter-queue';

@@ -1,0 +1,190 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { deadLetterSourceQueues, pickSourceQueue } from './dead-letter-source.js';
+import { runMessageMoveTask } from './message-move-task.js';
+import { queueFacts, type QueueFacts } from './queue-facts.js';
+import { copyMessages } from './redrive-copy.js';
+import { isUnsupportedOperation } from './unsupported-operation.js';
+
+/**
+ * How messages are moved: by SQS itself (`StartMessageMoveTask`, standard queues), or by this
+ * library receiving, sending and deleting them one by one (FIFO queues, a message limit, and
+ * endpoints without message move tasks).
+ */
+export type RedriveMethod = 'message-move-task' | 'receive-send-delete';
+
+/** SQS's range for `MaxNumberOfMessagesPerSecond` of a message move task. */
+export const MAX_MESSAGES_PER_SECOND = 500;
+
+export interface RedriveOptions {
+  /** URL of the dead-letter queue to move messages out of. */
+  readonly queueUrl: string;
+  /**
+   * URL of the queue to move the messages to.
+   * @default the dead-letter queue's source: with a message move task, SQS returns each message
+   *   to the queue it came from; moving message by message, the one queue whose redrive policy
+   *   names this DLQ (an error if there is none or more than one)
+   */
+  readonly destinationQueueUrl?: string;
+  /**
+   * Move at most this many messages (a positive integer). A message move task cannot be limited,
+   * so a limit means moving message by message.
+   * @default every message in the queue
+   */
+  readonly maxMessages?: number;
+  /**
+   * Report what would be done (method, destination, approximate count) and change nothing: no
+   * message is received, sent or deleted and no task is started.
+   * @default false
+   */
+  readonly dryRun?: boolean;
+  /**
+   * At most this many messages per second, an integer from 1 to 500 (SQS's range for message
+   * move tasks; applied by pacing when moving message by message).
+   * @default no limit (SQS's own rate for a message move task)
+   */
+  readonly maxMessagesPerSecond?: number;
+  /**
+   * The SQS client; inject one for other credentials, an endpoint, or tests.
+   * @default a client for the current region with `cacheMiddleware: true`, destroyed at the end
+   */
+  readonly client?: SQSClient;
+  /** Called as messages move, for a progress display. @default none */
+  readonly onProgress?: (progress: RedriveProgress) => void;
+  /**
+   * With a message move task: wait until it has finished (polling ListMessageMoveTasks) instead
+   * of returning once it has started.
+   * @default true
+   */
+  readonly waitForMoveTask?: boolean;
+  /**
+   * With a message move task: milliseconds between two ListMessageMoveTasks calls.
+   * @default 2000
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * Moving message by message: seconds a received message stays hidden from other readers of
+   * the DLQ while it is sent and deleted. A message the run does not finish (a crash) becomes
+   * visible again after this and is moved by the next run.
+   * @default 60
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Moving message by message: long-poll wait of each receive, in seconds (0..20); the run ends
+   * at the first receive that returns nothing. Long polling asks every SQS server, so a short
+   * empty answer does not end the run while messages remain.
+   * @default 1
+   */
+  readonly waitTimeSeconds?: number;
+}
+
+/** Progress of a redrive: messages moved so far, out of an approximate total when known. */
+export interface RedriveProgress {
+  readonly moved: number;
+  readonly total?: number;
+}
+
+export interface RedriveResult {
+  readonly method: RedriveMethod;
+  /** Why messages were moved one by one; absent for a message move task. */
+  readonly reason?: string;
+  readonly dryRun: boolean;
+  /** Messages moved (approximate for a message move task; 0 for a dry run). */
+  readonly moved: number;
+  /** SQS's approximate number of visible messages in the dead-letter queue at the start. */
+  readonly approximateMessages: number;
+  /** URL of the destination queue; absent when SQS returns each message to its own source queue. */
+  readonly destinationQueueUrl?: string;
+  /** The message move task's handle (to cancel it with CancelMessageMoveTask), when one was started. */
+  readonly taskHandle?: string;
+  /** The message move task's last status: RUNNING (not waited for), COMPLETED or CANCELLED. */
+  readonly taskStatus?: string;
+}
+
+/**
+ * Moves messages from a dead-letter queue back to their source queue (or another queue). Never
+ * deletes a message before it is in the destination, so a run that stops part-way loses
+ * nothing: run it again. See `RedriveMethod` for how it chooses to move them.
+ */
+export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
+  checkOptions(options);
+  const client = options.client ?? new SQSClient({ cacheMiddleware: true });
+  try {
+    return await redriveWith(client, options);
+  } finally {
+    if (!options.client) client.destroy();
+  }
+}
+
+async function redriveWith(client: SQSClient, options: RedriveOptions): Promise<RedriveResult> {
+  const dlq = await queueFacts(client, options.queueUrl);
+  const total = options.maxMessages === undefined ? dlq.approximateMessages : Math.min(options.maxMessages, dlq.approximateMessages);
+  const report = (moved: number, reported = total) => options.onProgress?.({ moved, total: reported });
+  const summary = { dryRun: options.dryRun ?? false, approximateMessages: dlq.approximateMessages };
+  let { method, reason } = chooseMethod(dlq, options);
+
+  if (method === 'message-move-task') {
+    const destination = options.destinationQueueUrl === undefined ? undefined : await queueFacts(client, options.destinationQueueUrl);
+    if (destination) checkDestination(dlq, destination.url);
+    const target = destination ? { destinationQueueUrl: destination.url } : {};
+    if (summary.dryRun) return { method, ...summary, moved: 0, ...target };
+    try {
+      const task = await runMessageMoveTask(client, {
+        sourceArn: dlq.arn,
+        destinationArn: destination?.arn,
+        maxMessagesPerSecond: options.maxMessagesPerSecond,
+        wait: options.waitForMoveTask ?? true,
+        pollIntervalMs: options.pollIntervalMs ?? 2000,
+        onProgress: (moved, toMove) => report(moved, toMove ?? total),
+      });
+      return { method, ...summary, moved: task.moved, ...target, taskHandle: task.taskHandle, taskStatus: task.status };
+    } catch (error) {
+      if (!isUnsupportedOperation(error)) throw error;
+      method = 'receive-send-delete';
+      reason = `this endpoint does not support StartMessageMoveTask (${(error as Error).name})`;
+    }
+  }
+
+  const destinationQueueUrl = options.destinationQueueUrl
+    ?? pickSourceQueue(dlq.url, await deadLetterSourceQueues(client, dlq.url, dlq.arn));
+  checkDestination(dlq, destinationQueueUrl);
+  if (summary.dryRun) return { method, reason, ...summary, moved: 0, destinationQueueUrl };
+  const moved = await copyMessages(client, {
+    deadLetterQueueUrl: dlq.url,
+    destinationUrl: destinationQueueUrl,
+    maxMessages: options.maxMessages,
+    maxMessagesPerSecond: options.maxMessagesPerSecond,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 60,
+    waitTimeSeconds: options.waitTimeSeconds ?? 1,
+    onMoved: (count) => report(count),
+  });
+  return { method, reason, ...summary, moved, destinationQueueUrl };
+}
+
+/**
+ * Picks the method for a dead-letter queue. FIFO queues move message by message: that keeps
+ * each group's order under our control and works on every endpoint. A message limit does too,
+ * since a message move task always moves everything.
+ */
+export function chooseMethod(dlq: Pick<QueueFacts, 'fifo'>, options: Pick<RedriveOptions, 'maxMessages'>): { method: RedriveMethod; reason?: string } {
+  if (dlq.fifo) return { method: 'receive-send-delete', reason: 'a FIFO queue is moved message by message to keep the order of each message group' };
+  if (options.maxMessages !== undefined) return { method: 'receive-send-delete', reason: 'a message move task cannot be limited to a number of messages' };
+  return { method: 'message-move-task' };
+}
+
+/** A FIFO queue's messages need a FIFO destination (group ids), and a standard queue's a standard one. */
+export function checkDestination(dlq: Pick<QueueFacts, 'url' | 'fifo'>, destinationQueueUrl: string): void {
+  if (dlq.fifo !== destinationQueueUrl.endsWith('.fifo')) {
+    const kind = (fifo: boolean) => (fifo ? 'a FIFO' : 'a standard');
+    throw new Error(`${dlq.url} is ${kind(dlq.fifo)} queue but ${destinationQueueUrl} is ${kind(!dlq.fifo)} queue; redrive to a queue of the same type`);
+  }
+}
+
+function checkOptions(options: RedriveOptions): void {
+  const { maxMessages, maxMessagesPerSecond } = options;
+  if (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) {
+    throw new Error(`redrive: maxMessages must be a positive integer, got ${maxMessages}`);
+  }
+  if (maxMessagesPerSecond !== undefined && !(Number.isInteger(maxMessagesPerSecond) && maxMessagesPerSecond >= 1 && maxMessagesPerSecond <= MAX_MESSAGES_PER_SECOND)) {
+    throw new Error(`redrive: maxMessagesPerSecond must be an integer from 1 to ${MAX_MESSAGES_PER_SECOND}, got ${maxMessagesPerSecond}`);
+  }
+}

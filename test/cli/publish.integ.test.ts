@@ -1,0 +1,66 @@
+/* `fanout publish` against fauxqs: the runtime's Publisher behind a command line. */
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseEnvelope } from '@cdk-fanout/runtime';
+import { createQueue, drainQueue, uniqueName } from '@cdk-fanout/testing';
+import { snsClient, sqsClient } from '@cdk-fanout/testing';
+import { fanout } from './support/run';
+
+let sns: SNSClient;
+let sqs: SQSClient;
+beforeAll(() => {
+  sns = snsClient();
+  sqs = sqsClient();
+});
+afterAll(() => {
+  sns.destroy();
+  sqs.destroy();
+});
+
+/** A topic with one raw-delivery queue subscribed. */
+async function subscribedQueue(prefix: string, fifo = false) {
+  const topic = await sns.send(new CreateTopicCommand({ Name: uniqueName(prefix) + (fifo ? '.fifo' : ''), ...(fifo ? { Attributes: { FifoTopic: 'true' } } : {}) }));
+  const queue = await createQueue(sqs, `${prefix}-queue`, fifo);
+  await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: queue.arn, Attributes: { RawMessageDelivery: 'true' } }));
+  return { topicArn: topic.TopicArn!, queueUrl: queue.url };
+}
+
+describe('fanout publish', () => {
+  test('puts an envelope with the type/version/source attributes on a subscribed queue', async () => {
+    const { topicArn, queueUrl } = await subscribedQueue('cli-publish');
+
+    const run = await fanout(['publish', '--topic-arn', topicArn, '--type', 'order.created', '--data', '{"orderId":"o-1","amount":12.5}', '--source', 'ops', '--correlation-id', 'incident-7']);
+
+    expect(run.code).toBe(0);
+    const [message] = await drainQueue(sqs, queueUrl);
+    const envelope = parseEnvelope(message.Body);
+    expect(envelope).toMatchObject({ type: 'order.created', version: '1', source: 'ops', correlationId: 'incident-7', data: { orderId: 'o-1', amount: 12.5 } });
+    expect(run.stdout).toMatch(new RegExp(`^Published order.created ${envelope.id} to ${topicArn} \\(SNS message id \\S+\\)\\.\\n$`));
+    expect(message.MessageAttributes?.type?.StringValue).toBe('order.created');
+    expect(message.MessageAttributes?.version?.StringValue).toBe('1');
+    expect(message.MessageAttributes?.source?.StringValue).toBe('ops');
+  });
+
+  test('a FIFO topic gets the group id; --json prints the envelope', async () => {
+    const { topicArn, queueUrl } = await subscribedQueue('cli-publish-fifo', true);
+
+    const run = await fanout(['publish', '--topic-arn', topicArn, '--type', 'order.created', '--data', '"o-2"', '--group-id', 'customer-9', '--json']);
+
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.envelope).toMatchObject({ type: 'order.created', source: 'fanout-cli', data: 'o-2' });
+    const [message] = await drainQueue(sqs, queueUrl);
+    expect(message.Attributes?.MessageGroupId).toBe('customer-9');
+    expect(parseEnvelope(message.Body).id).toBe(result.envelope.id);
+  });
+
+  test('bad JSON in --data: one line naming --data, exit 2, nothing published', async () => {
+    const { topicArn, queueUrl } = await subscribedQueue('cli-publish-bad');
+
+    const run = await fanout(['publish', '--topic-arn', topicArn, '--type', 'order.created', '--data', '{orderId: o-1}']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^fanout publish: --data is not valid JSON \(.+\); quote it for the shell, e\.g\. --data '\{"orderId":"o-1"\}' \(see fanout publish --help\)\n$/);
+    expect(await drainQueue(sqs, queueUrl)).toEqual([]);
+  });
+});

@@ -1,0 +1,12 @@
+import { type Emulator, startDynamoDbLocal, startFauxqs } from '@cdk-fanout/local';
+
+/**
+ * Starts each emulator once per test run; workers find them through the environment
+ * (see `test/support/endpoints.ts`).
+ */
+export default async function globalSetup(): Promise<void> {
+  const [dynamodb, fauxqs] = await Promise.all([startDynamoDbLocal(), startFauxqs()]);
+  process.env.FANOUT_TEST_DYNAMODB_ENDPOINT = dynamodb.endpoint;
+  process.env.FANOUT_TEST_FAUXQS_ENDPOINT = fauxqs.endpoint;
+  (globalThis as { fanoutEmulators?: Emulator[] }).fanoutEmulators = [dynamodb, fauxqs];
+}
