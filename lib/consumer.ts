@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,7 +7,9 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm } from './private/alarm';
-import { ATTRIBUTE_TYPE, ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, EVENT_TYPE_PATTERN } from './private/names';
+import {
+  ATTRIBUTE_TYPE, ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, EVENT_TYPE_PATTERN, ROLE_DEAD_LETTER_QUEUE, ROLE_QUEUE, TAG_CONSUMER, TAG_ROLE,
+} from './private/names';
 import type { FanOutTopic } from './fanout-topic';
 import type { IdempotencyTable } from './idempotency-table';
 import { consumerNameFromId, validateConsumerName } from './private/consumer-name';
@@ -225,6 +227,11 @@ export class Consumer extends Construct {
     });
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;
+    // The command line and the local deployment find a consumer's queues by these tags.
+    for (const [tagged, role] of [[queue, ROLE_QUEUE], [deadLetterQueue, ROLE_DEAD_LETTER_QUEUE]] as const) {
+      Tags.of(tagged).add(TAG_CONSUMER, this.consumerName);
+      Tags.of(tagged).add(TAG_ROLE, role);
+    }
 
     // The subscription adds the queue policy that admits only this topic (aws:SourceArn);
     // deliveries SNS gives up on land in the same DLQ, so one alarm and one redrive cover both.

@@ -11,7 +11,6 @@ import { BatchLogTotals } from '@cdk-fanout/testing';
 import { LocalDeployment } from '@cdk-fanout/local';
 import type { LocalQueue } from '../../local/src/provision';
 import { messagesIn, peekQueue } from '@cdk-fanout/testing';
-import * as cxapi from 'aws-cdk-lib/cx-api';
 import { createEnvelope, Publisher, type BatchEntry } from '@cdk-fanout/runtime';
 import { ordersApp } from './app';
 
@@ -23,8 +22,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const cdkOut = path.join(__dirname, '..', '..', 'cdk.out');
   step(`synthesizing the sample app into ${path.relative(process.cwd(), cdkOut)}/`);
-  // Path metadata (on by default under `cdk synth`) lets the local stack find each consumer's queues.
-  ordersApp({ outdir: cdkOut, context: { [cxapi.PATH_METADATA_ENABLE_CONTEXT]: true } }).synth();
+  ordersApp({ outdir: cdkOut }).synth();
 
   step('starting fauxqs (SNS+SQS) and DynamoDB Local, provisioning the app');
   const logs = new BatchLogTotals();

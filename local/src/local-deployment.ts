@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { findConsumerQueues, type ConsumerQueues } from '@cdk-fanout/runtime/names';
 import { readCloudAssembly } from './cloud-assembly.js';
 import { Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs } from './emulators.js';
 import { EventSourcePoller, type PollerOptions } from './event-source-poller.js';
@@ -92,19 +93,11 @@ export class LocalDeployment {
   }
 
   /**
-   * The queue and dead-letter queue of a fan-out consumer, by its construct id or consumer name
-   * (`Billing` or `billing`), found by construct path.
+   * The queue and dead-letter queue of a fan-out consumer, by its name or construct id
+   * (`order-history` or `OrderHistory`), found by the tags the constructs set.
    */
-  consumerQueues(consumer: string): { queue: LocalQueue; deadLetterQueue: LocalQueue } {
-    const queues = this.stacks.flatMap((s) => [...s.queues.values()]);
-    const find = (kind: string) => {
-      const matches = queues.filter((q) => q.constructPath?.toLowerCase().endsWith(`/${consumer.toLowerCase()}/${kind.toLowerCase()}/resource`));
-      if (matches.length !== 1) {
-        throw new Error(`${matches.length === 0 ? 'no' : 'more than one'} consumer '${consumer}' with a ${kind} in this app`);
-      }
-      return matches[0];
-    };
-    return { queue: find('Queue'), deadLetterQueue: find('DeadLetterQueue') };
+  consumerQueues(consumer: string): ConsumerQueues<LocalQueue> {
+    return findConsumerQueues(this.stacks.flatMap((s) => [...s.queues.values()]), consumer, 'this app');
   }
 
   /** One line: what was left out, by type (alarms, dashboards, IAM…). */

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { queuesOfTemplate } from '@cdk-fanout/runtime/names';
 import type { AssemblyStack, TemplateResource } from './cloud-assembly.js';
 import { LOCAL_REGION } from './emulators.js';
 import { resolveString, resolveValue, UnresolvableError, type ReferenceResolver } from './intrinsics.js';
@@ -17,8 +18,8 @@ export interface LocalClients {
 
 export interface LocalQueue {
   readonly logicalId: string;
-  /** The construct path (`aws:cdk:path` metadata), e.g. `OrdersFanOut/Orders/Billing/Queue/Resource`. */
-  readonly constructPath?: string;
+  /** The literal tags of the template's queue: cdk-fanout's mark its consumer and role. */
+  readonly tags: Readonly<Record<string, string>>;
   readonly url: string;
   readonly arn: string;
   readonly name: string;
@@ -139,7 +140,7 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
     return `${prefix}${base}`.slice(0, maxLength - suffix.length) + suffix;
   };
 
-  const constructPath = (logicalId: string) => stack.resources[logicalId].Metadata?.['aws:cdk:path'] as string | undefined;
+  const queueTags = new Map(queuesOfTemplate({ Resources: stack.resources }).map((queue) => [queue.logicalId, queue.tags]));
 
   const creators: Record<string, (logicalId: string, props: Record<string, unknown>) => Promise<Physical | undefined>> = {
     'AWS::SNS::Topic': async (logicalId, props) => {
@@ -179,7 +180,7 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
       const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }));
       const queue: LocalQueue = {
         logicalId,
-        constructPath: constructPath(logicalId),
+        tags: queueTags.get(logicalId) ?? {},
         url: QueueUrl!,
         arn: Attributes!.QueueArn!,
         name,

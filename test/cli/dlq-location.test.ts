@@ -1,87 +1,95 @@
 /*
- * Finding a consumer's dead-letter queue among a stack's resources (the sample app's logical
- * ids). No emulator here runs CloudFormation, so ListStackResources is answered with recorded
- * responses (the XML shape of the CloudFormation API reference's example) by a middleware on a
- * real CloudFormationClient.
+ * Finding a consumer's dead-letter queue in a deployed stack. No emulator here runs
+ * CloudFormation, so GetTemplate and DescribeStackResource are answered with responses in the XML
+ * shape of the CloudFormation API reference's examples, by a middleware on a real
+ * CloudFormationClient; the template is one the constructs synthesize.
  */
-import { CloudFormationClient, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
-import { deadLetterQueueUrlFromStack, pickDeadLetterQueue } from '../../cli/src/commands/dlq-location';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
 import { answerOperations } from '@cdk-fanout/testing';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FanOutTopic } from '../../lib';
+import { deadLetterQueueUrlFromStack } from '../../cli/src/commands/dlq-location';
 
-const queue = (logicalId: string, url = `https://sqs.eu-west-1.amazonaws.com/123456789012/${logicalId}`): StackResourceSummary => ({
-  LogicalResourceId: logicalId,
-  PhysicalResourceId: url,
-  ResourceType: 'AWS::SQS::Queue',
-  ResourceStatus: 'CREATE_COMPLETE',
-  LastUpdatedTimestamp: new Date(0),
-});
-
-const STACK: StackResourceSummary[] = [
-  queue('OrdersBillingQueue3F4B5A21'),
-  queue('OrdersBillingDeadLetterQueue924D16D9'),
-  queue('OrdersInventoryDeadLetterQueue27F5FD24'),
-  queue('OrdersOrderHistoryDeadLetterQueueA1B2C3D4'),
-  queue('RefundsBillingDeadLetterQueue0F1E2D3C'),
-  { ...queue('OrdersAnalyticsDeadLetterQueue5970578C'), ResourceType: 'AWS::SQS::QueuePolicy' },
-];
-
-describe('pickDeadLetterQueue', () => {
-  test.each([
-    ['Inventory', 'OrdersInventoryDeadLetterQueue27F5FD24'],
-    ['inventory', 'OrdersInventoryDeadLetterQueue27F5FD24'],
-    ['order-history', 'OrdersOrderHistoryDeadLetterQueueA1B2C3D4'],
-    ['OrderHistory', 'OrdersOrderHistoryDeadLetterQueueA1B2C3D4'],
-    ['OrdersBilling', 'OrdersBillingDeadLetterQueue924D16D9'],
-  ])('consumer %s → %s', (consumer, logicalId) => {
-    expect(pickDeadLetterQueue(STACK, 'OrdersFanOut', consumer).PhysicalResourceId).toBe(`https://sqs.eu-west-1.amazonaws.com/123456789012/${logicalId}`);
-  });
-
-  test('several matches: says which, and how to choose', () => {
-    expect(() => pickDeadLetterQueue(STACK, 'OrdersFanOut', 'billing')).toThrow(
-      'consumer "billing" matches 2 dead-letter queues in stack OrdersFanOut (OrdersBillingDeadLetterQueue924D16D9, RefundsBillingDeadLetterQueue0F1E2D3C); add the topic id, e.g. --consumer OrdersBilling',
-    );
-  });
-
-  test('no match: lists the dead-letter queues there are (not the main queues, not other resource types)', () => {
-    expect(() => pickDeadLetterQueue(STACK, 'OrdersFanOut', 'shipping')).toThrow(
-      'stack OrdersFanOut has no dead-letter queue for consumer "shipping"; its consumers\' dead-letter queues: OrdersBillingDeadLetterQueue924D16D9, OrdersInventoryDeadLetterQueue27F5FD24, OrdersOrderHistoryDeadLetterQueueA1B2C3D4, RefundsBillingDeadLetterQueue0F1E2D3C',
-    );
-    expect(() => pickDeadLetterQueue([queue('OrdersBillingQueue3F4B5A21')], 'Other', 'billing')).toThrow('stack Other has no dead-letter queue for consumer "billing"; it has no fan-out dead-letter queues');
-  });
-});
-
-/** A recorded ListStackResources page. */
-function listStackResourcesPage(resources: readonly StackResourceSummary[], nextToken?: string): string {
-  const members = resources.map((resource) => `
-      <member>
-        <ResourceStatus>${resource.ResourceStatus}</ResourceStatus>
-        <LogicalResourceId>${resource.LogicalResourceId}</LogicalResourceId>
-        <LastUpdatedTimestamp>2026-01-01T00:00:00.000Z</LastUpdatedTimestamp>
-        <PhysicalResourceId>${resource.PhysicalResourceId}</PhysicalResourceId>
-        <ResourceType>${resource.ResourceType}</ResourceType>
-      </member>`).join('');
-  return `<ListStackResourcesResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
-  <ListStackResourcesResult>
-    <StackResourceSummaries>${members}
-    </StackResourceSummaries>${nextToken ? `
-    <NextToken>${nextToken}</NextToken>` : ''}
-  </ListStackResourcesResult>
-  <ResponseMetadata><RequestId>2d06e36c-ac1d-11e0-a958-f9382b6eb86b</RequestId></ResponseMetadata>
-</ListStackResourcesResponse>`;
+/** A stack with two fan-outs: `order-history` is in one, `billing` in both. */
+function deployedTemplate(): Record<string, unknown> {
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'OrdersFanOut');
+  const orders = new FanOutTopic(stack, 'Orders');
+  orders.addConsumer('Billing');
+  orders.addConsumer('OrderHistory');
+  new FanOutTopic(stack, 'Refunds').addConsumer('Billing');
+  return Template.fromStack(stack).toJSON();
 }
 
-test('deadLetterQueueUrlFromStack reads every page of ListStackResources', async () => {
-  // Never reaches the network: the only call is answered below.
-  const client = new CloudFormationClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
-  const answered = answerOperations(client, { ListStackResources: [listStackResourcesPage(STACK.slice(0, 2), 'page-2'), listStackResourcesPage(STACK.slice(2))] });
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-  const url = await deadLetterQueueUrlFromStack(client, 'OrdersFanOut', 'order-history');
-  client.destroy();
+function getTemplateResponse(template: unknown): string {
+  return `<GetTemplateResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
+  <GetTemplateResult>
+    <TemplateBody>${escapeXml(typeof template === 'string' ? template : JSON.stringify(template))}</TemplateBody>
+    <StagesAvailable><member>Original</member><member>Processed</member></StagesAvailable>
+  </GetTemplateResult>
+  <ResponseMetadata><RequestId>b9b4b068-3a41-11e5-94eb-example</RequestId></ResponseMetadata>
+</GetTemplateResponse>`;
+}
 
-  expect(url).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/OrdersOrderHistoryDeadLetterQueueA1B2C3D4');
-  expect(answered).toEqual([
-    { operation: 'ListStackResources', body: { StackName: 'OrdersFanOut' } },
-    { operation: 'ListStackResources', body: { StackName: 'OrdersFanOut', NextToken: 'page-2' } },
-  ]);
+function describeStackResourceResponse(logicalId: string, physicalId: string): string {
+  return `<DescribeStackResourceResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
+  <DescribeStackResourceResult>
+    <StackResourceDetail>
+      <StackId>arn:aws:cloudformation:eu-west-1:123456789012:stack/OrdersFanOut/5b918d10-cd98-11ea-90d5-0a9cd3354c10</StackId>
+      <StackName>OrdersFanOut</StackName>
+      <LogicalResourceId>${logicalId}</LogicalResourceId>
+      <PhysicalResourceId>${physicalId}</PhysicalResourceId>
+      <ResourceType>AWS::SQS::Queue</ResourceType>
+      <LastUpdatedTimestamp>2026-01-01T00:00:00Z</LastUpdatedTimestamp>
+      <ResourceStatus>CREATE_COMPLETE</ResourceStatus>
+    </StackResourceDetail>
+  </DescribeStackResourceResult>
+  <ResponseMetadata><RequestId>b9b4b068-3a41-11e5-94eb-example</RequestId></ResponseMetadata>
+</DescribeStackResourceResponse>`;
+}
+
+/**
+ * Looks `consumer` up in a stack whose template is `template`; CloudFormation answers that
+ * `dlq` (a logical id) is the queue whose URL ends in that id.
+ */
+async function lookUp(consumer: string, template: unknown = deployedTemplate(), dlq = 'NotAsked') {
+  // Never reaches the network: every call is answered below.
+  const client = new CloudFormationClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+  const answered = answerOperations(client, {
+    GetTemplate: [getTemplateResponse(template)],
+    DescribeStackResource: [describeStackResourceResponse(dlq, `https://sqs.eu-west-1.amazonaws.com/123456789012/${dlq}`)],
+  });
+  try {
+    return { url: await deadLetterQueueUrlFromStack(client, 'OrdersFanOut', consumer), answered };
+  } finally {
+    client.destroy();
+  }
+}
+
+test('by consumer name or construct id: the tagged dead-letter queue, in two requests', async () => {
+  const template = deployedTemplate();
+  const dlq = Object.keys(template.Resources as object).find((id) => /^OrdersOrderHistoryDeadLetterQueue/.test(id))!;
+  for (const consumer of ['order-history', 'OrderHistory']) {
+    const { url, answered } = await lookUp(consumer, template, dlq);
+    expect(answered.map((request) => request.operation)).toEqual(['GetTemplate', 'DescribeStackResource']);
+    expect(answered[0].body).toEqual({ StackName: 'OrdersFanOut', TemplateStage: 'Original' });
+    expect(answered[1].body).toEqual({ StackName: 'OrdersFanOut', LogicalResourceId: dlq });
+    expect(url).toBe(`https://sqs.eu-west-1.amazonaws.com/123456789012/${dlq}`);
+  }
+});
+
+test('a consumer name in two fan-outs of the stack: says so, and what to give instead', async () => {
+  await expect(lookUp('billing')).rejects.toThrow(/^stack OrdersFanOut: consumer "billing" names queues of more than one fan-out \(.*\); give the dead-letter queue's URL instead$/);
+});
+
+test('no such consumer: lists the consumers there are', async () => {
+  await expect(lookUp('shipping')).rejects.toThrow('stack OrdersFanOut has no consumer "shipping"; its consumers: billing, order-history');
+  await expect(lookUp('billing', { Resources: {} })).rejects.toThrow('stack OrdersFanOut has no consumer "billing"; it has no cdk-fanout consumer queues');
+});
+
+test('a template that is not JSON is refused with the way out', async () => {
+  await expect(lookUp('billing', 'Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n')).rejects.toThrow('stack OrdersFanOut: its template is not JSON (not deployed by cdk); give --queue-url instead');
 });

@@ -9,7 +9,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as cxapi from 'aws-cdk-lib/cx-api';
 import { failedIds } from '../../local/src/event-source-poller';
 import { LocalDeployment } from '@cdk-fanout/local';
 import { FanOutTopic, IdempotencyTable } from '../../lib';
@@ -18,10 +17,10 @@ import { startTestStack } from './e2e-support';
 /** An app with one fan-out and resources the local stack has no stand-in for. */
 function synthMixedApp(): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-provision-'));
-  const app = new App({ outdir, builtinCloudFormationValidation: false, context: { [cxapi.PATH_METADATA_ENABLE_CONTEXT]: true } });
+  const app = new App({ outdir, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Mixed');
   const fanOut = new FanOutTopic(stack, 'Orders');
-  fanOut.addConsumer('Audit', { rawMessageDelivery: false, eventTypes: ['order.created'], maxReceiveCount: 7 });
+  fanOut.addConsumer('AuditTrail', { rawMessageDelivery: false, eventTypes: ['order.created'], maxReceiveCount: 7 });
   new s3.Bucket(stack, 'Bucket');
   const python = new lambda.Function(stack, 'Python', {
     runtime: lambda.Runtime.PYTHON_3_13, handler: 'index.handler', code: lambda.Code.fromInline('def handler(e, c): pass'),
@@ -42,8 +41,13 @@ describe('provisioning a synthesized app', () => {
 
   test('queues with their redrive policy and visibility timeout', async () => {
     const [stack] = local.stacks;
-    const { queue, deadLetterQueue: dlq } = local.consumerQueues('audit');
+    const { queue, deadLetterQueue: dlq } = local.consumerQueues('audit-trail');
     expect(stack.queues.size).toBe(2);
+    // Found by the tags the constructs set, by consumer name or construct id alike.
+    expect(local.consumerQueues('AuditTrail')).toEqual({ queue, deadLetterQueue: dlq });
+    expect(queue.tags).toEqual({ 'fanout:consumer': 'audit-trail', 'fanout:role': 'queue' });
+    expect(dlq.tags).toEqual({ 'fanout:consumer': 'audit-trail', 'fanout:role': 'dead-letter-queue' });
+    expect(() => local.consumerQueues('audit')).toThrow('this app has no consumer "audit"; its consumers: audit-trail');
     const { Attributes } = await local.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['All'] }));
     expect(JSON.parse(Attributes!.RedrivePolicy!)).toEqual({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 7 });
     expect(Attributes!.VisibilityTimeout).toBe('30');

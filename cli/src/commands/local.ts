@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { LocalDeployment, LocalEndpoints } from '@cdk-fanout/local';
 import { optionalInteger, optionalString, UsageError, type Command, type CommandContext } from './command.js';
 
-/** Context the CDK CLI gives an app too: path metadata lets the local stack find each consumer's queues. */
+/** Context the CDK CLI gives an app too, so that `--app` synthesizes what `cdk synth` would. */
 const SYNTH_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
 
 export const local: Command = {

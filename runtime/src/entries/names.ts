@@ -1,2 +1,6 @@
-/** `@cdk-fanout/runtime/names`: the names the constructs and the runtime agree on. */
+/**
+ * `@cdk-fanout/runtime/names`: the names the constructs and the runtime agree on, and how tools
+ * find a consumer's queues by the tags the constructs set.
+ */
 export * from '../names.js';
+export { findConsumerQueues, queuesOfTemplate, type ConsumerQueues, type TaggedQueue } from '../consumer-queues.js';

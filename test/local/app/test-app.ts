@@ -5,7 +5,6 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as cxapi from 'aws-cdk-lib/cx-api';
 import { bundledHandler } from '../../../examples/orders/bundle';
 import { FanOutTopic, IdempotencyTable } from '../../../lib';
 
@@ -37,7 +36,7 @@ export interface TestConsumer {
 export function synthTestApp(options: { readonly fifo?: boolean; readonly consumers: readonly TestConsumer[] }): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-e2e-'));
   // Path metadata (on by default under `cdk synth`) lets the local stack find each consumer's queues.
-  const app = new App({ outdir, builtinCloudFormationValidation: false, context: { [cxapi.PATH_METADATA_ENABLE_CONTEXT]: true } });
+  const app = new App({ outdir, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'E2e');
   const idempotency = new IdempotencyTable(stack, 'Idempotency', { removalPolicy: RemovalPolicy.DESTROY });
   const effects = new dynamodb.TableV2(stack, 'Effects', {

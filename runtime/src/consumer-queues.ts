@@ -1,0 +1,59 @@
+import { ROLE_DEAD_LETTER_QUEUE, ROLE_QUEUE, TAG_CONSUMER, TAG_ROLE } from './names.js';
+
+/** An SQS queue resource of a stack, with the tags its template gives it. */
+export interface TaggedQueue {
+  readonly logicalId: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** A consumer's queue and dead-letter queue. */
+export interface ConsumerQueues<Q extends TaggedQueue> {
+  readonly queue: Q;
+  readonly deadLetterQueue: Q;
+}
+
+/** The `AWS::SQS::Queue` resources of a CloudFormation template, with their literal tags. */
+export function queuesOfTemplate(template: { readonly Resources?: Readonly<Record<string, unknown>> }): TaggedQueue[] {
+  return Object.entries(template.Resources ?? {}).flatMap(([logicalId, resource]) => {
+    const { Type, Properties } = (resource ?? {}) as { Type?: unknown; Properties?: { Tags?: unknown } };
+    return Type === 'AWS::SQS::Queue' ? [{ logicalId, tags: literalTags(Properties?.Tags) }] : [];
+  });
+}
+
+/**
+ * The queues of `consumer` among `queues`, found by the tags the constructs put on them
+ * (`fanout:consumer`, `fanout:role`). The consumer is its name or its construct id: case and
+ * punctuation are ignored (`order-history` and `OrderHistory` are the same consumer). Finding
+ * none, or several consumers of that name (two fan-outs in one stack), is an error that lists the
+ * consumers there are.
+ */
+export function findConsumerQueues<Q extends TaggedQueue>(queues: readonly Q[], consumer: string, where: string): ConsumerQueues<Q> {
+  const wanted = normalize(consumer);
+  const ofConsumer = queues.filter((queue) => queue.tags[TAG_CONSUMER] !== undefined && normalize(queue.tags[TAG_CONSUMER]) === wanted);
+  const withRole = (role: string) => ofConsumer.filter((queue) => queue.tags[TAG_ROLE] === role);
+  const [queue, ...moreQueues] = withRole(ROLE_QUEUE);
+  const [deadLetterQueue, ...moreDeadLetterQueues] = withRole(ROLE_DEAD_LETTER_QUEUE);
+  if (moreQueues.length > 0 || moreDeadLetterQueues.length > 0) {
+    const ids = ofConsumer.map((q) => q.logicalId).join(', ');
+    throw new Error(`${where}: consumer "${consumer}" names queues of more than one fan-out (${ids}); give the dead-letter queue's URL instead`);
+  }
+  if (!queue || !deadLetterQueue) {
+    const names = [...new Set(queues.map((q) => q.tags[TAG_CONSUMER]).filter((name) => name !== undefined))].sort();
+    throw new Error(`${where} has no consumer "${consumer}"; ${names.length ? `its consumers: ${names.join(', ')}` : 'it has no cdk-fanout consumer queues'}`);
+  }
+  return { queue, deadLetterQueue };
+}
+
+/** Construct ids keep case and drop dashes; consumer names are dashed lower case. Compare what both have. */
+function normalize(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+}
+
+/** CloudFormation tags (`[{ Key, Value }]`) whose key and value are plain strings. */
+function literalTags(tags: unknown): Record<string, string> {
+  if (!Array.isArray(tags)) {
+    return {};
+  }
+  return Object.fromEntries(tags.flatMap((tag: { Key?: unknown; Value?: unknown }) =>
+    typeof tag?.Key === 'string' && typeof tag.Value === 'string' ? [[tag.Key, tag.Value]] : []));
+}
