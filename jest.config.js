@@ -21,13 +21,14 @@ const common = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.dev.json' }],
   },
-  testTimeout: 60_000,
 };
 
 /** Integration tests talk to fauxqs and DynamoDB Local (Java), started once per run. */
 const INTEGRATION = '\\.integ\\.test\\.ts$';
 
 module.exports = {
+  // A global option: projects do not take it.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: [INTEGRATION] },
     {

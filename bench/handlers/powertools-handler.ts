@@ -7,7 +7,7 @@ import { DEFAULT_TABLE_NAME, TABLE_NAME_ENV, type BenchHandler, type HandlerOpti
 import { handleOrder, ORDER_CREATED, OrderCreated } from './order';
 
 /**
- * The same envelope rules cdk-fanout's runtime enforces (DESIGN.md, "The envelope"), in zod 4,
+ * The same envelope rules cdk-fanout's runtime enforces (docs/ARCHITECTURE.md, "The envelope"), in zod 4,
  * with the same data schema: what a Powertools user writes to get the same checks.
  */
 const OrderEnvelope = z.object({

@@ -3,7 +3,7 @@
  * jsii keeps the construct library from importing the runtime, so each side has its own copy of
  * these names: they must stay equal.
  */
-import * as runtimeNames from '@cdk-fanout/runtime/names';
+import * as runtimeNames from '../../runtime/src/names';
 import * as libNames from '../../lib/private/names';
 
 /** Every exported name with a comparable value (patterns by their source). */

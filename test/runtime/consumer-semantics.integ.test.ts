@@ -1,5 +1,5 @@
 /*
- * DESIGN.md "Processing semantics", row by row, against DynamoDB Local and a fauxqs DLQ. DynamoDB
+ * The processing semantics (docs/ARCHITECTURE.md), row by row, against DynamoDB Local and a fauxqs DLQ. DynamoDB
  * requests are counted per record with a middleware on a real client.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -23,7 +23,7 @@ function poisonOf(input: unknown): PoisonMessageError {
 }
 
 describe('parseEnvelope', () => {
-  test('reads the DESIGN.md example from text or a parsed object, keeping only envelope fields', () => {
+  test('reads the documented example envelope from text or a parsed object, keeping only envelope fields', () => {
     expect(parseEnvelope(JSON.stringify(valid))).toEqual(valid);
     expect(parseEnvelope({ ...valid, extra: 'dropped' })).toEqual(valid);
     const { correlationId: _omitted, ...withoutCorrelation } = valid;
