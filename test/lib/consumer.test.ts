@@ -41,6 +41,7 @@ describe('Consumer defaults (queue only)', () => {
         redrivePermission: 'byQueue',
         sourceQueueArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sqs:eu-west-1:123456789012:${queueName}`]] }],
       },
+      Tags: [{ Key: 'fanout:consumer', Value: 'billing' }, { Key: 'fanout:role', Value: 'dead-letter-queue' }],
     });
   });
 
