@@ -13,6 +13,7 @@ import type { LocalQueue } from '../../local/src/provision';
 import { messagesIn, peekQueue } from '@cdk-fanout/testing';
 import { createEnvelope, Publisher, type BatchEntry } from '@cdk-fanout/runtime';
 import { ordersApp } from './app';
+import { setTimeout as delay } from 'node:timers/promises';
 
 const ORDERS = 300;
 const CANCELLED = 60;
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
       if (pending.every((n) => n === 0) || Date.now() > deadline) {
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await delay(500);
     }
     progressDone();
 

@@ -1,6 +1,7 @@
 import { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** A running emulator: where to reach it and how to stop it. */
 export interface Emulator {
@@ -75,7 +76,7 @@ async function waitForDynamoDb(endpoint: string, child: ChildProcess, timeoutMs:
         if (Date.now() > deadline) {
           throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`);
         }
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await delay(200);
       }
     }
   } finally {

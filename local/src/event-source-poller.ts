@@ -3,6 +3,7 @@ import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { LOCAL_REGION } from './emulators.js';
 import type { LocalFunction } from './lambda-function.js';
 import type { LocalEventSource } from './provision.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** What one event source mapping did, for progress reports and tests. */
 export interface PollerStats {
@@ -68,7 +69,7 @@ export class EventSourcePoller {
       } catch (error) {
         if (this.running) {
           process.emitWarning(`local event source ${this.mapping.logicalId}: receive failed: ${(error as Error).message}`);
-          await new Promise((resolve) => setTimeout(resolve, 500));
+          await delay(500);
         }
         continue;
       }
@@ -92,7 +93,7 @@ export class EventSourcePoller {
       }));
       batch.push(...Messages);
       if (Messages.length === 0 && batch.length > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+        await delay(Math.min(100, deadline - Date.now()));
       }
     } while (this.running && batch.length > 0 && batch.length < batchSize && Date.now() < deadline);
     return batch;

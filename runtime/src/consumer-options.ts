@@ -89,7 +89,7 @@ export interface IdempotencyOptions {
 }
 
 /** Options of `createConsumer`. `H` maps each envelope type to its schema type. */
-export interface ConsumerOptions<H extends Record<string, unknown> = Record<string, unknown>> {
+export interface CreateConsumerOptions<H extends Record<string, unknown> = Record<string, unknown>> {
   /** The handler per envelope `type`. */
   readonly handlers: { readonly [K in keyof H]: TypeHandler<H[K]> };
   /**
@@ -147,7 +147,7 @@ export interface ConsumerOptions<H extends Record<string, unknown> = Record<stri
 }
 
 /** The options with every default applied, environment included. */
-export interface ResolvedConsumerOptions {
+export interface ResolvedCreateConsumerOptions {
   readonly consumerName: string | undefined;
   readonly idempotency: {
     readonly tableName: string;
@@ -166,7 +166,7 @@ export interface ResolvedConsumerOptions {
   readonly defaultVersions: readonly string[];
 }
 
-export function resolveConsumerOptions(options: ConsumerOptions, env: NodeJS.ProcessEnv): ResolvedConsumerOptions {
+export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env: NodeJS.ProcessEnv): ResolvedCreateConsumerOptions {
   const consumerName = options.consumerName ?? nonEmpty(env[ENV_CONSUMER_NAME]);
   const idempotency = resolveIdempotency(options.idempotency, env);
   if (idempotency && !consumerName) {
@@ -196,7 +196,7 @@ export function resolveConsumerOptions(options: ConsumerOptions, env: NodeJS.Pro
   };
 }
 
-function resolveIdempotency(options: IdempotencyOptions | false | undefined, env: NodeJS.ProcessEnv): ResolvedConsumerOptions['idempotency'] {
+function resolveIdempotency(options: IdempotencyOptions | false | undefined, env: NodeJS.ProcessEnv): ResolvedCreateConsumerOptions['idempotency'] {
   if (options === false) return undefined;
   const tableName = options?.tableName ?? nonEmpty(env[ENV_IDEMPOTENCY_TABLE]);
   if (!tableName) {

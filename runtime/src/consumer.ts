@@ -2,7 +2,7 @@ import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { IDEMPOTENCY_KEY_SEPARATOR } from './names.js';
 import { CompletedCache } from './completed-cache.js';
-import { resolveConsumerOptions, type ConsumerOptions, type HandlerContext, type TypeHandler } from './consumer-options.js';
+import { resolveCreateConsumerOptions, type CreateConsumerOptions, type HandlerContext, type TypeHandler } from './consumer-options.js';
 import { DeadLetterQueue } from './dead-letter.js';
 import { claimTimes, decideExisting, decideRoute, hasTimeToStart, type ExistingRecordOutcome } from './decide.js';
 import { parseEnvelope, type Envelope } from './envelope.js';
@@ -49,8 +49,8 @@ const failed = (cause: FailureCause): Outcome => ({ kind: 'failed', cause });
  * handler for its type, enforces idempotency with DynamoDB conditional writes, sends poison to
  * the dead-letter queue and reports partial batch failures. The outcome of each situation is the semantics table of the README.
  */
-export function createConsumer<H extends Record<string, unknown>>(options: ConsumerOptions<H>): ConsumerHandler {
-  const config = resolveConsumerOptions(options as ConsumerOptions, process.env);
+export function createConsumer<H extends Record<string, unknown>>(options: CreateConsumerOptions<H>): ConsumerHandler {
+  const config = resolveCreateConsumerOptions(options as CreateConsumerOptions, process.env);
   const handlers = options.handlers as Readonly<Record<string, TypeHandler>>;
   const logger = options.logger ?? createJsonLogger();
   const idempotency = config.idempotency;

@@ -1,6 +1,7 @@
 import { type MessageAttributeValue, PublishBatchCommand, type PublishBatchRequestEntry, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ATTRIBUTE_SOURCE, ATTRIBUTE_TYPE, ATTRIBUTE_VERSION } from './names.js';
 import { createEnvelope, type Envelope } from './envelope.js';
+import { sleep } from './sleep.js';
 
 /** SNS's limit for one message, attributes included, and for all messages of one PublishBatch together. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -219,8 +220,4 @@ export function chunkIndexes(sizes: readonly number[]): number[][] {
   });
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

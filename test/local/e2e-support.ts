@@ -5,6 +5,7 @@ import { Publisher } from '@cdk-fanout/runtime';
 import {
   BatchLogTotals, FAULT_PRELOAD_MODULE, messagesIn as queueMessages, peekQueue, redeliverFirstDeliveries, type FunctionFaults,
 } from '@cdk-fanout/testing';
+import { setTimeout as delay } from 'node:timers/promises';
 
 const handlerLogs = new WeakMap<LocalDeployment, BatchLogTotals>();
 
@@ -129,7 +130,7 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await delay(250);
   }
 }
 

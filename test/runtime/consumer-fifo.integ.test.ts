@@ -1,6 +1,6 @@
 /* FIFO queues: order within a MessageGroupId, groups in parallel, a failure stops its group; FIFO DLQ. */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createConsumer, type ConsumerOptions } from '@cdk-fanout/runtime';
+import { createConsumer, type CreateConsumerOptions } from '@cdk-fanout/runtime';
 import { sqsClient } from '@cdk-fanout/testing';
 import { captureLogs, createQueue, gate, drainQueue } from '@cdk-fanout/testing';
 import { envelope, lambdaContext, sqsEvent, sqsRecord } from '@cdk-fanout/testing';
@@ -11,7 +11,7 @@ beforeAll(() => {
 });
 afterAll(() => sqs.destroy());
 
-function fifoConsumer(handle: (step: string) => unknown, options: Omit<ConsumerOptions, 'handlers'> = {}) {
+function fifoConsumer(handle: (step: string) => unknown, options: Omit<CreateConsumerOptions, 'handlers'> = {}) {
   const logs = captureLogs();
   const handler = createConsumer({
     idempotency: false,

@@ -5,10 +5,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { createConsumer, PoisonMessageError, type ConsumerOptions, type HandlerContext } from '@cdk-fanout/runtime';
+import { createConsumer, PoisonMessageError, type CreateConsumerOptions, type HandlerContext } from '@cdk-fanout/runtime';
 import { dynamoDbClient, sqsClient } from '@cdk-fanout/testing';
 import { captureLogs, countRequests, createIdempotencyTable, createQueue, failRequests, gate, getItem, drainQueue } from '@cdk-fanout/testing';
 import { envelope, lambdaContext, publisherAttributes, sqsEvent, sqsRecord } from '@cdk-fanout/testing';
+import { setTimeout as delay } from 'node:timers/promises';
 
 const OrderCreated = z.object({ orderId: z.string(), amount: z.number() });
 const CONSUMER = 'billing';
@@ -29,7 +30,7 @@ afterAll(() => {
 });
 
 /** A consumer like a deployed one: its own DynamoDB client (counted), a fresh DLQ, captured logs. */
-async function setUp({ handle, ...options }: Omit<ConsumerOptions, 'handlers'> & { handle?: (data: z.infer<typeof OrderCreated>, ctx: HandlerContext) => unknown } = {}) {
+async function setUp({ handle, ...options }: Omit<CreateConsumerOptions, 'handlers'> & { handle?: (data: z.infer<typeof OrderCreated>, ctx: HandlerContext) => unknown } = {}) {
   const client = dynamoDbClient();
   const requests = countRequests(client);
   const dlq = await createQueue(sqs, 'billing-dlq');
@@ -407,7 +408,7 @@ describe('options', () => {
 async function waitFor(condition: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500; i++) {
     if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await delay(10);
   }
   throw new Error('condition never held');
 }

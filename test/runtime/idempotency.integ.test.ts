@@ -8,6 +8,7 @@ import { createConsumer, type HandlerContext } from '@cdk-fanout/runtime';
 import { dynamoDbClient } from '@cdk-fanout/testing';
 import { captureLogs, countRequests, createIdempotencyTable, failRequests, gate, getItem } from '@cdk-fanout/testing';
 import { envelope, lambdaContext, sqsEvent, sqsRecord } from '@cdk-fanout/testing';
+import { setTimeout as delay } from 'node:timers/promises';
 
 const Order = z.object({ orderId: z.string() });
 const CONSUMER = 'inventory';
@@ -252,7 +253,7 @@ async function waitForItem(pk: string, condition: (item: Record<string, { S?: st
   for (let i = 0; i < 500; i++) {
     const item = await getItem(inspect, table, pk);
     if (item && condition(item)) return item as unknown as Record<string, { S: string; N: string }>;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await delay(10);
   }
   throw new Error(`${pk} never reached the expected state`);
 }
@@ -260,6 +261,6 @@ async function waitForItem(pk: string, condition: (item: Record<string, { S?: st
 /** Waits until the wall clock passes `epochMs`: the lock is judged by the clock, not by elapsed time. */
 async function sleepUntil(epochMs: number): Promise<void> {
   while (Date.now() <= epochMs) {
-    await new Promise((resolve) => setTimeout(resolve, Math.max(1, epochMs - Date.now() + 1)));
+    await delay(Math.max(1, epochMs - Date.now() + 1));
   }
 }

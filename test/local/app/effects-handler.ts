@@ -1,6 +1,7 @@
 import { DynamoDBClient, UpdateItemCommand, type Update } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { createConsumer, PoisonMessageError, type HandlerContext } from '@cdk-fanout/runtime';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /*
  * The consumer of the end-to-end tests. Its effect is a counter per envelope in the effects
@@ -41,7 +42,7 @@ const handle = async (order: z.infer<typeof Order>, ctx: HandlerContext) => {
     throw new PoisonMessageError('non-retryable', `order ${order.orderId} asked to be poison`);
   }
   if (sleepMs) {
-    await new Promise((resolve) => setTimeout(resolve, sleepMs));
+    await delay(sleepMs);
   }
   if (mode === 'fail') {
     await dynamodb.send(new UpdateItemCommand({
