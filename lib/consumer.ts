@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Names, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,18 +8,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm } from './private/alarm';
 import {
-  ATTRIBUTE_TYPE, ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, EVENT_TYPE_PATTERN, ROLE_DEAD_LETTER_QUEUE, ROLE_QUEUE, TAG_CONSUMER, TAG_ROLE,
+  ATTRIBUTE_TYPE, ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, ROLE_DEAD_LETTER_QUEUE, ROLE_QUEUE, TAG_CONSUMER, TAG_ROLE,
 } from './private/names';
 import type { FanOutTopic } from './fanout-topic';
 import type { IdempotencyTable } from './idempotency-table';
-import { consumerNameFromId, validateConsumerName } from './private/consumer-name';
-
-/** How long a dead-letter queue keeps a message: SQS's maximum, so on-call has time to redrive. */
-const DEAD_LETTER_RETENTION = Duration.days(14);
-/** Lambda's default function timeout, used when a handler was created without one. */
-const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
-/** SQS's longest visibility timeout. */
-const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+import { consumerNameFromId } from './private/consumer-name';
+import {
+  CONSUMER_RULES, CONSUMER_WARNINGS, ConsumerValidationInput, DEAD_LETTER_RETENTION, functionTimeoutOf, visibilityTimeoutFor,
+} from './private/validate-consumer-props';
+import { validateAllProps, warnAll } from './private/validation';
 
 /**
  * Options of one consumer, given to `FanOutTopic.addConsumer()`.
@@ -192,10 +189,12 @@ export class Consumer extends Construct {
     super(scope, id);
     const fanOut = props.fanOut;
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
-    validateConsumerName(this, this.consumerName);
-    validateProps(this, props);
+    // Every broken rule is reported in one error, before any resource is made.
+    const input: ConsumerValidationInput = { ...props, consumerName: this.consumerName, functionTimeout: functionTimeoutOf(props.handler) };
+    validateAllProps(this, input, CONSUMER_RULES);
+    warnAll(this, input, CONSUMER_WARNINGS);
     this.handler = props.handler;
-    this.visibilityTimeout = visibilityTimeoutFor(this, props);
+    this.visibilityTimeout = visibilityTimeoutFor(input);
 
     const encryption = fanOut.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: fanOut.encryptionKey }
@@ -303,9 +302,6 @@ export class Consumer extends Construct {
   }
 
   private wireHandler(handler: lambda.IFunction, props: ConsumerProps): void {
-    if (!handler.role) {
-      throw new Error(`${this.node.path}: the handler has no role known here, so it cannot be granted its queue; import it with lambda.Function.fromFunctionAttributes({ functionArn, role })`);
-    }
     handler.addEventSource(new eventSources.SqsEventSource(this.queue, {
       reportBatchItemFailures: true,
       batchSize: props.batchSize ?? 10,
@@ -330,96 +326,6 @@ export class Consumer extends Construct {
         `the handler is not a lambda.Function defined in this app, so its environment cannot be set here; set ${Object.keys(environment).join(', ')} on it yourself, or pass these options to createConsumer()`);
     }
   }
-}
-
-function validateProps(scope: Construct, props: ConsumerProps): void {
-  const fail = (message: string) => {
-    throw new Error(`${scope.node.path}: ${message}`);
-  };
-  const inRange = (name: string, value: number | undefined, min: number, max: number) => {
-    if (value !== undefined && !Token.isUnresolved(value) && (!Number.isInteger(value) || value < min || value > max)) {
-      fail(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
-    }
-  };
-  inRange('maxReceiveCount', props.maxReceiveCount, 1, 1000);
-  inRange('maxConcurrency', props.maxConcurrency, 2, 1000);
-  inRange('batchSize', props.batchSize, 1, props.fanOut.fifo ? 10 : 10000);
-  if (props.maxQueueDepth !== undefined) {
-    inRange('maxQueueDepth', props.maxQueueDepth, 1, Number.MAX_SAFE_INTEGER);
-  }
-  if (props.eventTypes !== undefined) {
-    if (props.eventTypes.length === 0) {
-      fail('eventTypes is empty, so the consumer would receive nothing; list at least one type or remove eventTypes to receive every type');
-    }
-    for (const type of props.eventTypes) {
-      if (!EVENT_TYPE_PATTERN.test(type)) {
-        fail(`eventTypes contains '${type}', which is not an event type: use lower-case noun.verb, e.g. 'order.created'`);
-      }
-    }
-  }
-  if (props.filterPolicy && props.filterPolicyWithMessageBody) {
-    fail('filterPolicy and filterPolicyWithMessageBody cannot both be set (SNS applies one filter policy scope per subscription); keep one');
-  }
-  if (props.eventTypes && (props.filterPolicy?.[ATTRIBUTE_TYPE] || props.filterPolicyWithMessageBody?.[ATTRIBUTE_TYPE])) {
-    fail(`eventTypes and a filter policy on '${ATTRIBUTE_TYPE}' both filter the event type; keep one`);
-  }
-  if (props.fanOut.fifo && props.maxBatchingWindow) {
-    fail('maxBatchingWindow cannot be used on a FIFO consumer (Lambda does not batch FIFO queues over time); remove it');
-  }
-  if (props.maxBatchingWindow && props.maxBatchingWindow.toSeconds() > 300) {
-    fail(`maxBatchingWindow must be at most 5 minutes, got ${props.maxBatchingWindow.toHumanString()}`);
-  }
-  if (props.retentionPeriod) {
-    const seconds = props.retentionPeriod.toSeconds();
-    if (seconds < 60 || seconds > DEAD_LETTER_RETENTION.toSeconds()) {
-      fail(`retentionPeriod must be from 1 minute to 14 days, got ${props.retentionPeriod.toHumanString()}`);
-    }
-    if (seconds === DEAD_LETTER_RETENTION.toSeconds()) {
-      Annotations.of(scope).addWarningV2('cdk-fanout:retentionPeriod',
-        'retentionPeriod equals the dead-letter queue\'s 14 days: a message that fails late expires soon after it reaches the DLQ; keep it shorter');
-    }
-  }
-  if (!props.handler) {
-    for (const [name, value] of Object.entries({
-      idempotencyTable: props.idempotencyTable, batchSize: props.batchSize,
-      maxBatchingWindow: props.maxBatchingWindow, maxConcurrency: props.maxConcurrency,
-    })) {
-      if (value !== undefined) {
-        fail(`${name} configures the handler, but no handler was given; add handler or remove ${name}`);
-      }
-    }
-  }
-}
-
-function visibilityTimeoutFor(scope: Construct, props: ConsumerProps): Duration {
-  const handler = props.handler;
-  const window = props.maxBatchingWindow?.toSeconds() ?? 0;
-  const functionTimeout = handler instanceof lambda.Function ? handler.timeout ?? LAMBDA_DEFAULT_TIMEOUT : undefined;
-  if (!props.visibilityTimeout) {
-    if (!handler) {
-      return Duration.seconds(30);
-    }
-    if (!functionTimeout) {
-      throw new Error(`${scope.node.path}: the handler's timeout is not known here (it is not a lambda.Function of this app); set visibilityTimeout to at least 6 × its timeout + maxBatchingWindow`);
-    }
-    return Duration.seconds(Math.min(6 * functionTimeout.toSeconds() + window, MAX_VISIBILITY_TIMEOUT.toSeconds()));
-  }
-  const visibility = props.visibilityTimeout.toSeconds();
-  if (visibility > MAX_VISIBILITY_TIMEOUT.toSeconds()) {
-    throw new Error(`${scope.node.path}: visibilityTimeout must be at most 12 hours, got ${props.visibilityTimeout.toHumanString()}`);
-  }
-  if (functionTimeout) {
-    if (visibility < functionTimeout.toSeconds()) {
-      throw new Error(`${scope.node.path}: visibilityTimeout (${props.visibilityTimeout.toHumanString()}) is shorter than the handler's timeout (${functionTimeout.toHumanString()}), so messages would be delivered again while still being processed; `
-        + `remove visibilityTimeout to derive it, or set at least ${6 * functionTimeout.toSeconds() + window} seconds`);
-    }
-    const recommended = 6 * functionTimeout.toSeconds() + window;
-    if (visibility < recommended) {
-      Annotations.of(scope).addWarningV2('cdk-fanout:visibilityTimeout',
-        `visibilityTimeout (${visibility} s) is below AWS's recommendation of 6 × the handler timeout + maxBatchingWindow (${recommended} s); throttled retries may then deliver messages twice`);
-    }
-  }
-  return props.visibilityTimeout;
 }
 
 function filterPolicies(props: ConsumerOptions): Pick<subscriptions.SqsSubscriptionProps, 'filterPolicy' | 'filterPolicyWithMessageBody'> {

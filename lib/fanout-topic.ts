@@ -6,8 +6,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { createAlarm } from './private/alarm';
 import { Consumer, ConsumerOptions } from './consumer';
-import { refuseAwsManagedSqsKey } from './private/encryption';
 import { guardStackResourceLimit } from './resource-limit';
+import { FAN_OUT_TOPIC_RULES } from './private/validate-fan-out-topic-props';
+import { validateAllProps } from './private/validation';
 
 /**
  * Properties of a FanOutTopic.
@@ -105,20 +106,15 @@ export class FanOutTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: FanOutTopicProps = {}) {
     super(scope, id);
-    if (props.encryptionKey) {
-      refuseAwsManagedSqsKey(this, props.encryptionKey);
-    }
+    validateAllProps(this, props, FAN_OUT_TOPIC_RULES);
     this.encryptionKey = props.encryptionKey;
     this.alarmTopic = props.alarmTopic;
 
     if (props.topic) {
-      this.fifo = adoptedTopicFifo(this, props);
+      this.fifo = props.topic.fifo;
       this.topic = props.topic;
     } else {
       this.fifo = props.fifo ?? false;
-      if (props.contentBasedDeduplication && !this.fifo) {
-        throw new Error(`${this.node.path}: contentBasedDeduplication applies to FIFO topics only; set fifo: true or remove it`);
-      }
       this.topic = new sns.Topic(this, 'Topic', {
         topicName: props.topicName && this.fifo && !props.topicName.endsWith('.fifo') ? `${props.topicName}.fifo` : props.topicName,
         fifo: this.fifo || undefined,
@@ -160,27 +156,10 @@ export class FanOutTopic extends Construct {
     return [...this.consumerList];
   }
 
-  /** @internal called by Consumer: refuses a second consumer with the same name. */
+  /** @internal called by Consumer once it is built (its props rules refuse a name already used here). */
   public _registerConsumer(consumer: Consumer): void {
-    const clash = this.consumerList.find((c) => c.consumerName === consumer.consumerName);
-    if (clash) {
-      throw new Error(`${consumer.node.path}: consumer name '${consumer.consumerName}' is already used by ${clash.node.path} on this topic; give one of them another id or consumerName`);
-    }
     this.consumerList.push(consumer);
   }
-}
-
-function adoptedTopicFifo(scope: Construct, props: FanOutTopicProps): boolean {
-  const topic = props.topic!;
-  for (const [name, value] of Object.entries({ topicName: props.topicName, contentBasedDeduplication: props.contentBasedDeduplication })) {
-    if (value !== undefined) {
-      throw new Error(`${scope.node.path}: ${name} configures a new topic and cannot be combined with topic; set it where the existing topic is defined`);
-    }
-  }
-  if (props.fifo !== undefined && props.fifo !== topic.fifo) {
-    throw new Error(`${scope.node.path}: fifo is ${props.fifo} but the given topic is ${topic.fifo ? '' : 'not '}FIFO; remove fifo or make them match`);
-  }
-  return topic.fifo;
 }
 
 // SNS encrypts the topic's messages and sends to encrypted queues with this key; a key imported

@@ -15,8 +15,18 @@ export function consumerNameFromId(id: string): string {
  * The name scopes idempotency keys (`<name>#<id>`) and an IAM LeadingKeys condition, so it must
  * be a literal without the separator or IAM wildcards.
  */
+export function isValidConsumerName(name: string): boolean {
+  return !Token.isUnresolved(name) && CONSUMER_NAME_PATTERN.test(name);
+}
+
+/** Why a consumer name is refused, and what to do instead. */
+export function invalidConsumerNameMessage(name: string): string {
+  return `consumer name '${name}' is invalid; use 1 to 64 lower-case letters, digits and dashes, starting with a letter or digit (set consumerName)`;
+}
+
+/** Throws, naming the construct, when the consumer name cannot be used. */
 export function validateConsumerName(scope: Construct, name: string): void {
-  if (Token.isUnresolved(name) || !CONSUMER_NAME_PATTERN.test(name)) {
-    throw new Error(`${scope.node.path}: consumer name '${name}' is invalid; use 1 to 64 lower-case letters, digits and dashes, starting with a letter or digit (set consumerName)`);
+  if (!isValidConsumerName(name)) {
+    throw new Error(`${scope.node.path}: ${invalidConsumerNameMessage(name)}`);
   }
 }

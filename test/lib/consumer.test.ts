@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -323,6 +323,49 @@ describe('Consumer validation', () => {
     const fanOut = new FanOutTopic(stack, 'Orders');
     expect(['OrderHistory', 'billing_v2', 'EmailSender2'].map((id) => fanOut.addConsumer(id).consumerName))
       .toEqual(['order-history', 'billing-v2', 'email-sender2']);
+  });
+
+  test('three bad props are reported together in one error, before any resource is made', () => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    expect(() => fanOut.addConsumer('Billing', { maxReceiveCount: 0, eventTypes: ['OrderCreated'], retentionPeriod: Duration.days(15) })).toThrow(new Error([
+      'Test/Orders/Billing: 3 invalid props:',
+      '  - maxReceiveCount must be a whole number from 1 to 1000, got 0',
+      '  - eventTypes contains \'OrderCreated\', which is not an event type: use lower-case noun.verb, e.g. \'order.created\'',
+      '  - retentionPeriod must be from 1 minute to 14 days, got 15 days',
+    ].join('\n')));
+    expect(fanOut.node.findChild('Billing').node.children).toEqual([]);
+    expect(fanOut.consumers).toEqual([]);
+  });
+
+  test('every bad event type is named in one message, and a name clash is reported with the other failures', () => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    fanOut.addConsumer('Billing');
+    expect(() => fanOut.addConsumer('BillingAgain', { consumerName: 'billing', eventTypes: ['OrderCreated', 'order.created', 'x'] })).toThrow(new Error([
+      'Test/Orders/BillingAgain: 2 invalid props:',
+      '  - consumer name \'billing\' is already used by Test/Orders/Billing on this topic; give one of them another id or consumerName',
+      '  - eventTypes contains \'OrderCreated\', \'x\', which are not event types: use lower-case noun.verb, e.g. \'order.created\'',
+    ].join('\n')));
+  });
+
+  test('handler rules join the others: an imported handler without role or known timeout, and a handler-only option', () => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    const handler = lambda.Function.fromFunctionArn(stack, 'Imported', 'arn:aws:lambda:eu-west-1:123456789012:function:billing');
+    expect(() => fanOut.addConsumer('Billing', { handler, maxConcurrency: 1 })).toThrow(new Error([
+      'Test/Orders/Billing: 3 invalid props:',
+      '  - maxConcurrency must be a whole number from 2 to 1000, got 1',
+      '  - the handler\'s timeout is not known here (it is not a lambda.Function of this app); set visibilityTimeout to at least 6 × its timeout + maxBatchingWindow',
+      '  - the handler has no role known here, so it cannot be granted its queue; import it with lambda.Function.fromFunctionAttributes({ functionArn, role })',
+    ].join('\n')));
+  });
+
+  test('values only known at deploy time are not judged', () => {
+    const stack = newStack();
+    const count = Token.asNumber(Lazy.number({ produce: () => 0 }));
+    const consumer = new FanOutTopic(stack, 'Orders').addConsumer('Billing', { maxReceiveCount: count, maxQueueDepth: count });
+    expect(consumer.consumerName).toBe('billing');
   });
 
   test('a retention equal to the DLQ\'s is a warning', () => {

@@ -92,6 +92,24 @@ describe('FanOutTopic options', () => {
       .toThrow('Test/Orders: topicName configures a new topic and cannot be combined with topic; set it where the existing topic is defined');
   });
 
+  test('every bad prop of an adopted topic is reported in one error', () => {
+    const stack = newStack();
+    const existing = sns.Topic.fromTopicArn(stack, 'Existing', 'arn:aws:sns:eu-west-1:123456789012:orders');
+    expect(() => new FanOutTopic(stack, 'Orders', { topic: existing, topicName: 'x', contentBasedDeduplication: true, fifo: true })).toThrow(new Error([
+      'Test/Orders: 3 invalid props:',
+      '  - topicName configures a new topic and cannot be combined with topic; set it where the existing topic is defined',
+      '  - contentBasedDeduplication configures a new topic and cannot be combined with topic; set it where the existing topic is defined',
+      '  - fifo is true but the given topic is not FIFO; remove fifo or make them match',
+    ].join('\n')));
+  });
+
+  test('the AWS-managed SQS key and deduplication without FIFO are reported together', () => {
+    const stack = newStack();
+    const managed = kms.Alias.fromAliasName(stack, 'Managed', 'alias/aws/sqs');
+    expect(() => new FanOutTopic(stack, 'Orders', { encryptionKey: managed, contentBasedDeduplication: true }))
+      .toThrow(/^Test\/Orders: 2 invalid props:\n {2}- encryptionKey is the AWS-managed key alias\/aws\/sqs.*\n {2}- contentBasedDeduplication applies to FIFO topics only; set fifo: true or remove it$/);
+  });
+
   test('one shared customer-managed key encrypts the topic and every queue, and SNS may use it', () => {
     const stack = newStack();
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { CfnParameter, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -75,5 +75,15 @@ describe('IdempotencyTable', () => {
       .toThrow('Test/Orders/Analytics: has no handler to grant; give it a handler, or call grant(principal, \'analytics\') for the service that reads its queue');
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
     expect(() => table.grant(role, '*')).toThrow('Test/Idempotency: consumer name \'*\' is invalid');
+  });
+
+  test('a table name DynamoDB would refuse is an error that names the rule; a deploy-time name is left alone', () => {
+    const stack = newStack();
+    expect(() => new IdempotencyTable(stack, 'Short', { tableName: 'ab' }))
+      .toThrow(new Error('Test/Short: tableName \'ab\' is not a DynamoDB table name; use 3 to 255 letters, digits, \'_\', \'-\' or \'.\', or remove tableName to have one generated'));
+    expect(() => new IdempotencyTable(stack, 'Spaces', { tableName: 'idempotency records' })).toThrow(/Test\/Spaces: tableName 'idempotency records' is not a DynamoDB table name/);
+    new IdempotencyTable(stack, 'Named', { tableName: 'orders.idempotency-v2' });
+    new IdempotencyTable(stack, 'FromParameter', { tableName: new CfnParameter(stack, 'TableName').valueAsString });
+    template(stack).resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
   });
 });

@@ -1,0 +1,154 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { ConsumerProps } from '../consumer';
+import { invalidConsumerNameMessage, isValidConsumerName } from './consumer-name';
+import { ATTRIBUTE_TYPE, EVENT_TYPE_PATTERN } from './names';
+import { knownSeconds, ValidationRule, WarningRule, wholeNumberRule } from './validation';
+
+/** How long a dead-letter queue keeps a message: SQS's maximum, so on-call has time to redrive. */
+export const DEAD_LETTER_RETENTION = Duration.days(14);
+/** Lambda's default function timeout, used when a handler was created without one. */
+export const LAMBDA_DEFAULT_TIMEOUT = Duration.seconds(3);
+/** SQS's longest visibility timeout. */
+export const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+/** Lambda's longest batching window for SQS event sources. */
+const MAX_BATCHING_WINDOW = Duration.minutes(5);
+/** SQS's shortest message retention. */
+const MIN_RETENTION = Duration.minutes(1);
+
+/** What the consumer rules look at: the props, and what the construct derives from them. */
+export interface ConsumerValidationInput extends ConsumerProps {
+  /** The consumer's name: `consumerName`, or the one derived from the construct id. */
+  readonly consumerName: string;
+  /**
+   * The handler's timeout, when the handler is a `lambda.Function` of this app (Lambda's
+   * default of 3 seconds when it was created without one); undefined when it is not known here.
+   */
+  readonly functionTimeout?: Duration;
+}
+
+/** The handler's timeout when it can be known at synth time. */
+export function functionTimeoutOf(handler: lambda.IFunction | undefined): Duration | undefined {
+  return handler instanceof lambda.Function ? handler.timeout ?? LAMBDA_DEFAULT_TIMEOUT : undefined;
+}
+
+/** AWS's recommended visibility timeout: 6 × the function timeout + the batching window, in seconds. */
+export function recommendedVisibilitySeconds(input: Pick<ConsumerValidationInput, 'maxBatchingWindow'>, functionTimeout: Duration): number {
+  return 6 * functionTimeout.toSeconds() + (knownSeconds(input.maxBatchingWindow) ?? 0);
+}
+
+/**
+ * The queue's visibility timeout: the one given, else the recommendation (capped at SQS's 12
+ * hours), else SQS's 30 seconds for a queue without handler. Call after the rules passed.
+ */
+export function visibilityTimeoutFor(input: ConsumerValidationInput): Duration {
+  if (input.visibilityTimeout) {
+    return input.visibilityTimeout;
+  }
+  if (!input.functionTimeout) {
+    return Duration.seconds(30);
+  }
+  return Duration.seconds(Math.min(recommendedVisibilitySeconds(input, input.functionTimeout), MAX_VISIBILITY_TIMEOUT.toSeconds()));
+}
+
+/** Options that configure the handler's event source or its idempotency, and mean nothing without one. */
+const HANDLER_OPTIONS = ['idempotencyTable', 'batchSize', 'maxBatchingWindow', 'maxConcurrency'] as const;
+
+const typeFilter = (input: ConsumerValidationInput) => input.filterPolicy?.[ATTRIBUTE_TYPE] ?? input.filterPolicyWithMessageBody?.[ATTRIBUTE_TYPE];
+const badEventTypes = (input: ConsumerValidationInput) => (input.eventTypes ?? []).filter((type) => !EVENT_TYPE_PATTERN.test(type));
+const clashingConsumer = (input: ConsumerValidationInput) => input.fanOut.consumers.find((c) => c.consumerName === input.consumerName);
+const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/** Every rule of a consumer's props; all broken ones are reported together. */
+export const CONSUMER_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInput>> = [
+  {
+    condition: (input) => !isValidConsumerName(input.consumerName),
+    message: (input) => invalidConsumerNameMessage(input.consumerName),
+  },
+  {
+    condition: (input) => clashingConsumer(input) !== undefined,
+    message: (input) => `consumer name '${input.consumerName}' is already used by ${clashingConsumer(input)!.node.path} on this topic; give one of them another id or consumerName`,
+  },
+  wholeNumberRule('maxReceiveCount', (input) => input.maxReceiveCount, 1, () => 1000),
+  wholeNumberRule('maxConcurrency', (input) => input.maxConcurrency, 2, () => 1000),
+  wholeNumberRule('batchSize', (input) => input.batchSize, 1, (input) => input.fanOut.fifo ? 10 : 10000),
+  wholeNumberRule('maxQueueDepth', (input) => input.maxQueueDepth, 1, () => Number.MAX_SAFE_INTEGER),
+  {
+    condition: (input) => input.eventTypes !== undefined && input.eventTypes.length === 0,
+    message: () => 'eventTypes is empty, so the consumer would receive nothing; list at least one type or remove eventTypes to receive every type',
+  },
+  {
+    condition: (input) => badEventTypes(input).length > 0,
+    message: (input) => {
+      const bad = badEventTypes(input);
+      return bad.length === 1
+        ? `eventTypes contains ${quoted(bad)}, which is not an event type: use lower-case noun.verb, e.g. 'order.created'`
+        : `eventTypes contains ${quoted(bad)}, which are not event types: use lower-case noun.verb, e.g. 'order.created'`;
+    },
+  },
+  {
+    condition: (input) => input.filterPolicy !== undefined && input.filterPolicyWithMessageBody !== undefined,
+    message: () => 'filterPolicy and filterPolicyWithMessageBody cannot both be set (SNS applies one filter policy scope per subscription); keep one',
+  },
+  {
+    condition: (input) => input.eventTypes !== undefined && typeFilter(input) !== undefined,
+    message: () => `eventTypes and a filter policy on '${ATTRIBUTE_TYPE}' both filter the event type; keep one`,
+  },
+  {
+    condition: (input) => input.fanOut.fifo && input.maxBatchingWindow !== undefined,
+    message: () => 'maxBatchingWindow cannot be used on a FIFO consumer (Lambda does not batch FIFO queues over time); remove it',
+  },
+  {
+    condition: (input) => (knownSeconds(input.maxBatchingWindow) ?? 0) > MAX_BATCHING_WINDOW.toSeconds(),
+    message: (input) => `maxBatchingWindow must be at most 5 minutes, got ${input.maxBatchingWindow!.toHumanString()}`,
+  },
+  {
+    condition: (input) => {
+      const seconds = knownSeconds(input.retentionPeriod);
+      return seconds !== undefined && (seconds < MIN_RETENTION.toSeconds() || seconds > DEAD_LETTER_RETENTION.toSeconds());
+    },
+    message: (input) => `retentionPeriod must be from 1 minute to 14 days, got ${input.retentionPeriod!.toHumanString()}`,
+  },
+  {
+    condition: (input) => (knownSeconds(input.visibilityTimeout) ?? 0) > MAX_VISIBILITY_TIMEOUT.toSeconds(),
+    message: (input) => `visibilityTimeout must be at most 12 hours, got ${input.visibilityTimeout!.toHumanString()}`,
+  },
+  {
+    condition: (input) => input.handler !== undefined && input.visibilityTimeout === undefined && input.functionTimeout === undefined,
+    message: () => 'the handler\'s timeout is not known here (it is not a lambda.Function of this app); set visibilityTimeout to at least 6 × its timeout + maxBatchingWindow',
+  },
+  {
+    condition: (input) => {
+      const visibility = knownSeconds(input.visibilityTimeout);
+      return visibility !== undefined && input.functionTimeout !== undefined && visibility < input.functionTimeout.toSeconds();
+    },
+    message: (input) => `visibilityTimeout (${input.visibilityTimeout!.toHumanString()}) is shorter than the handler's timeout (${input.functionTimeout!.toHumanString()}), so messages would be delivered again while still being processed; `
+      + `remove visibilityTimeout to derive it, or set at least ${recommendedVisibilitySeconds(input, input.functionTimeout!)} seconds`,
+  },
+  ...HANDLER_OPTIONS.map((name): ValidationRule<ConsumerValidationInput> => ({
+    condition: (input) => input.handler === undefined && input[name] !== undefined,
+    message: () => `${name} configures the handler, but no handler was given; add handler or remove ${name}`,
+  })),
+  {
+    condition: (input) => input.handler !== undefined && input.handler.role === undefined,
+    message: () => 'the handler has no role known here, so it cannot be granted its queue; import it with lambda.Function.fromFunctionAttributes({ functionArn, role })',
+  },
+];
+
+/** What a consumer warns about but still builds. */
+export const CONSUMER_WARNINGS: ReadonlyArray<WarningRule<ConsumerValidationInput>> = [
+  {
+    id: 'cdk-fanout:retentionPeriod',
+    condition: (input) => knownSeconds(input.retentionPeriod) === DEAD_LETTER_RETENTION.toSeconds(),
+    message: () => 'retentionPeriod equals the dead-letter queue\'s 14 days: a message that fails late expires soon after it reaches the DLQ; keep it shorter',
+  },
+  {
+    id: 'cdk-fanout:visibilityTimeout',
+    condition: (input) => {
+      const visibility = knownSeconds(input.visibilityTimeout);
+      return visibility !== undefined && input.functionTimeout !== undefined && visibility < recommendedVisibilitySeconds(input, input.functionTimeout);
+    },
+    message: (input) => `visibilityTimeout (${knownSeconds(input.visibilityTimeout)} s) is below AWS's recommendation of 6 × the handler timeout + maxBatchingWindow `
+      + `(${recommendedVisibilitySeconds(input, input.functionTimeout!)} s); throttled retries may then deliver messages twice`,
+  },
+];
