@@ -6,7 +6,6 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { createAlarm } from './private/alarm';
 import { Consumer, ConsumerOptions } from './consumer';
-import { guardStackResourceLimit } from './resource-limit';
 import { FAN_OUT_TOPIC_RULES } from './private/validate-fan-out-topic-props';
 import { validateAllProps } from './private/validation';
 
@@ -139,7 +138,6 @@ export class FanOutTopic extends Construct {
         }, this.alarmTopic),
       );
     }
-    guardStackResourceLimit(this);
   }
 
   /**
