@@ -1,5 +1,7 @@
 import { Annotations, ArnFormat, Duration, Names, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -13,6 +15,7 @@ import {
 import type { FanOutTopic } from './fanout-topic';
 import type { IdempotencyTable } from './idempotency-table';
 import { consumerNameFromId } from './private/consumer-name';
+import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
 import {
   CONSUMER_RULES, CONSUMER_WARNINGS, ConsumerValidationInput, DEAD_LETTER_RETENTION, functionTimeoutOf, visibilityTimeoutFor,
 } from './private/validate-consumer-props';
@@ -184,6 +187,8 @@ export class Consumer extends Construct {
   public readonly handler?: lambda.IFunction;
   /** The visibility timeout of the queue. */
   public readonly visibilityTimeout: Duration;
+  /** The fan-out's customer-managed key that encrypts both queues, when there is one. */
+  private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ConsumerProps) {
     super(scope, id);
@@ -195,6 +200,7 @@ export class Consumer extends Construct {
     warnAll(this, input, CONSUMER_WARNINGS);
     this.handler = props.handler;
     this.visibilityTimeout = visibilityTimeoutFor(input);
+    this.encryptionKey = fanOut.encryptionKey;
 
     const encryption = fanOut.encryptionKey
       ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: fanOut.encryptionKey }
@@ -245,6 +251,20 @@ export class Consumer extends Construct {
       this.wireHandler(props.handler, props);
     }
     fanOut._registerConsumer(this);
+  }
+
+  /**
+   * Let an on-call role run `fanout dlq inspect`, `fanout dlq redrive` and `fanout dlq purge` on
+   * this consumer's dead-letter queue only: the same permissions as
+   * `FanOutTopic.grantDeadLetterOperations()`, limited to this consumer's two queues and stack.
+   *
+   * @param grantee the on-call role
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
+   */
+  public grantDeadLetterOperations(grantee: iam.IGrantable): iam.Grant {
+    const grant = new DeadLetterOperationsGrant(grantee, this.encryptionKey);
+    grant.add(this);
+    return grant.grant;
   }
 
   /** Messages waiting in the queue (Maximum of `ApproximateNumberOfMessagesVisible`, 1 minute). */

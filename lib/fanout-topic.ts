@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { createAlarm } from './private/alarm';
 import { Consumer, ConsumerOptions } from './consumer';
+import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
 import { FAN_OUT_TOPIC_RULES } from './private/validate-fan-out-topic-props';
 import { validateAllProps } from './private/validation';
 
@@ -102,6 +103,7 @@ export class FanOutTopic extends Construct {
   public readonly alarms: cloudwatch.IAlarm[] = [];
 
   private readonly consumerList: Consumer[] = [];
+  private readonly deadLetterGrants: DeadLetterOperationsGrant[] = [];
 
   constructor(scope: Construct, id: string, props: FanOutTopicProps = {}) {
     super(scope, id);
@@ -138,6 +140,11 @@ export class FanOutTopic extends Construct {
         }, this.alarmTopic),
       );
     }
+    this.node.addValidation({
+      validate: () => this.deadLetterGrants.some((grant) => grant.isEmpty)
+        ? ['grantDeadLetterOperations() was called, but this fan-out has no consumers, so there are no dead-letter queues to grant; add a consumer or remove the call']
+        : [],
+    });
   }
 
   /**
@@ -154,9 +161,62 @@ export class FanOutTopic extends Construct {
     return [...this.consumerList];
   }
 
-  /** @internal called by Consumer once it is built (its props rules refuse a name already used here). */
+  /**
+   * Let a producer publish to the topic: `sns:Publish` on it and, when the topic is encrypted
+   * with a customer-managed key, `kms:Decrypt` and `kms:GenerateDataKey*` on that key.
+   *
+   * The AWS-managed `alias/aws/sns` key (the default) needs no grant. For an adopted `topic`, the
+   * key is granted only when the topic knows it: import it with
+   * `sns.Topic.fromTopicAttributes({ topicArn, keyArn })`.
+   *
+   * @param grantee the producer, e.g. a Lambda function or a role
+   * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+   */
+  public grantPublish(grantee: iam.IGrantable): iam.Grant {
+    return this.topic.grantPublish(grantee);
+  }
+
+  /**
+   * Let an on-call role run `fanout dlq inspect`, `fanout dlq redrive` and `fanout dlq purge` on
+   * the dead-letter queues of every consumer of this fan-out, including consumers added after
+   * this call, and nothing more:
+   *
+   * - on each dead-letter queue: read attributes and its URL, receive messages and change their
+   *   visibility, list its source queues, start, list and cancel message move tasks, delete
+   *   messages and purge the queue;
+   * - on each consumer's queue, where redrive sends messages back: `sqs:SendMessage` and
+   *   `sqs:GetQueueAttributes`;
+   * - on the consumers' stacks: `cloudformation:GetTemplate` and
+   *   `cloudformation:DescribeStackResource`, to find a queue from `--stack` and `--consumer`;
+   * - with a customer-managed `encryptionKey`: `kms:Decrypt` and `kms:GenerateDataKey` on it.
+   *
+   * No `sqs:ListQueues` (which only works on every queue, `*`): on AWS the command line finds a
+   * dead-letter queue's source with ListDeadLetterSourceQueues, scoped to the queue.
+   *
+   * The grantee must accept identity policies (a role, user or group); synth fails when the
+   * fan-out has no consumer at all.
+   *
+   * @param grantee the on-call role
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
+   */
+  public grantDeadLetterOperations(grantee: iam.IGrantable): iam.Grant {
+    const grant = new DeadLetterOperationsGrant(grantee, this.encryptionKey);
+    for (const consumer of this.consumerList) {
+      grant.add(consumer);
+    }
+    this.deadLetterGrants.push(grant);
+    return grant.grant;
+  }
+
+  /**
+   * @internal called by Consumer once it is built (its props rules refuse a name already used
+   * here): lists it, and extends earlier dead-letter grants to its queues.
+   */
   public _registerConsumer(consumer: Consumer): void {
     this.consumerList.push(consumer);
+    for (const grant of this.deadLetterGrants) {
+      grant.add(consumer);
+    }
   }
 }
 
