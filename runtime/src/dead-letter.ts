@@ -3,6 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { ATTRIBUTE_ERROR, ATTRIBUTE_REASON } from './names.js';
 import { attributesThatFit } from './decide.js';
 import type { PoisonMessageError } from './poison-message-error.js';
+import { toWellFormed } from './unicode.js';
 
 /** Long enough for any validation message, short enough not to push a large body over SQS's 256 KiB. */
 const MAX_ERROR_ATTRIBUTE_LENGTH = 1024;
@@ -10,7 +11,7 @@ const MAX_ERROR_ATTRIBUTE_LENGTH = 1024;
 /**
  * The DLQ copy of a poison record: the original body (an SNS notification stays wrapped, so a
  * redrive re-delivers exactly what arrived), the original attributes, and `fanout.error` /
- * `fanout.reason`. A FIFO DLQ keeps the record's group id and deduplication id. `dropped`
+ * `fanout.reason`. A FIFO DLQ keeps the record's group id. `dropped`
  * names original attributes that did not fit SQS's limit of 10.
  */
 export function deadLetterMessage(record: SQSRecord, error: PoisonMessageError, queueUrl: string): { input: SendMessageCommandInput; dropped: string[] } {
@@ -23,10 +24,13 @@ export function deadLetterMessage(record: SQSRecord, error: PoisonMessageError, 
       ? { DataType: dataType, StringValue: stringValue }
       : { DataType: dataType, BinaryValue: Buffer.from(binaryValue, 'base64') };
   }
-  attributes[ATTRIBUTE_ERROR] = { DataType: 'String', StringValue: error.message.slice(0, MAX_ERROR_ATTRIBUTE_LENGTH) || error.reason };
+  // Cutting may split a surrogate pair, and a message may quote a malformed body: SQS takes only valid Unicode.
+  attributes[ATTRIBUTE_ERROR] = { DataType: 'String', StringValue: toWellFormed(error.message.slice(0, MAX_ERROR_ATTRIBUTE_LENGTH)) || error.reason };
   attributes[ATTRIBUTE_REASON] = { DataType: 'String', StringValue: error.reason };
+  // Deduplicate by the source message's id: two different poison messages that share a producer's
+  // deduplication id both reach the DLQ, while sending the same message twice keeps one copy.
   const fifo = queueUrl.endsWith('.fifo')
-    ? { MessageGroupId: record.attributes.MessageGroupId, MessageDeduplicationId: record.attributes.MessageDeduplicationId }
+    ? { MessageGroupId: record.attributes.MessageGroupId, MessageDeduplicationId: record.messageId }
     : {};
   return {
     input: { QueueUrl: queueUrl, MessageBody: record.body, MessageAttributes: attributes, ...fifo },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ENVELOPE_VERSION, EVENT_TYPE_PATTERN } from './names.js';
 import { PoisonMessageError } from './poison-message-error.js';
+import { isWellFormed } from './unicode.js';
 
 /** The wire format of every message body (envelope version "1"). */
 export interface Envelope<T = unknown> {
@@ -34,8 +35,13 @@ export interface EnvelopeInput<T = unknown> {
 }
 
 const MAX_ID_LENGTH = 128;
+/**
+ * How deep `data` may nest. Schemas, the payload hash and DynamoDB (32 levels) all walk nested
+ * values; a bound keeps a hostile body from exhausting the stack.
+ */
+export const MAX_DATA_DEPTH = 32;
 const VERSION_PATTERN = /^[0-9]+$/;
-const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const TIMESTAMP_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
 /** Builds an envelope, refusing (with a plain Error: a programming mistake, not poison) one that breaks the rules. */
 export function createEnvelope<T>(input: EnvelopeInput<T>): Envelope<T> {
@@ -93,8 +99,8 @@ function parseJson(text: string): unknown {
 /** The first envelope rule that `fields` breaks, naming the field; undefined when valid. */
 function envelopeProblem(fields: Record<string, unknown>): string | undefined {
   const { id, type, version, timestamp, source, correlationId } = fields;
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-    return `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(id)}`;
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !isWellFormed(id)) {
+    return `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters of valid Unicode, got ${describe(id)}`;
   }
   if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
     return `type must be lowercase noun.verb (${EVENT_TYPE_PATTERN.source}), got ${describe(type)}`;
@@ -102,19 +108,45 @@ function envelopeProblem(fields: Record<string, unknown>): string | undefined {
   if (typeof version !== 'string' || !VERSION_PATTERN.test(version)) {
     return `version must be a string of digits, got ${describe(version)}`;
   }
-  if (typeof timestamp !== 'string' || !TIMESTAMP_PATTERN.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
-    return `timestamp must be ISO 8601 with Z or an offset, got ${describe(timestamp)}`;
+  if (typeof timestamp !== 'string' || !isRealTimestamp(timestamp)) {
+    return `timestamp must be a real ISO 8601 date and time with Z or an offset, got ${describe(timestamp)}`;
   }
-  if (typeof source !== 'string' || source.length === 0) {
-    return `source must be a non-empty string, got ${describe(source)}`;
+  if (typeof source !== 'string' || source.length === 0 || !isWellFormed(source)) {
+    return `source must be a non-empty string of valid Unicode, got ${describe(source)}`;
   }
-  if (correlationId !== undefined && typeof correlationId !== 'string') {
-    return `correlationId must be a string when present, got ${describe(correlationId)}`;
+  if (correlationId !== undefined && (typeof correlationId !== 'string' || !isWellFormed(correlationId))) {
+    return `correlationId must be a string of valid Unicode when present, got ${describe(correlationId)}`;
   }
   if (!Object.prototype.hasOwnProperty.call(fields, 'data') || fields.data === undefined) {
     return 'data is missing (any JSON value, null included, is accepted)';
   }
+  if (nestedDeeperThan(fields.data, MAX_DATA_DEPTH)) {
+    return `data is nested more than ${MAX_DATA_DEPTH} levels deep`;
+  }
   return undefined;
+}
+
+/** The pattern, and a date and time that exist: no February 30th, no 24:00, no offset +25:00. */
+function isRealTimestamp(text: string): boolean {
+  const match = TIMESTAMP_PATTERN.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = match.slice(1);
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+  return date.getUTCFullYear() === Number(year) && date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day)
+    && Number(hour) < 24 && Number(minute) < 60 && Number(second) < 60 && Number(offsetHours) < 24 && Number(offsetMinutes) < 60;
+}
+
+/** Whether arrays and objects in `value` nest more than `limit` levels; iterative, so any depth is safe to ask about. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** A short, safe rendering of a bad value for an error message (never the whole payload). */

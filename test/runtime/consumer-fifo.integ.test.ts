@@ -67,7 +67,7 @@ test('a record not started for lack of time stops its group too', async () => {
   expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([records[1].messageId, records[2].messageId]);
 });
 
-test('poison goes to a FIFO DLQ with its group id and deduplication id, and the group goes on', async () => {
+test('poison goes to a FIFO DLQ with its group id, deduplicated by its message id, and the group goes on', async () => {
   const dlq = await createQueue(sqs, 'billing-dlq', true);
   const processed: string[] = [];
   const { handler } = fifoConsumer((name) => {
@@ -82,8 +82,21 @@ test('poison goes to a FIFO DLQ with its group id and deduplication id, and the 
   const [dead] = await drainQueue(sqs, dlq.url);
   expect(dead.Body).toBe('{ not json');
   expect(dead.Attributes?.MessageGroupId).toBe('a');
-  expect(dead.Attributes?.MessageDeduplicationId).toBe('dedup-poison');
+  expect(dead.Attributes?.MessageDeduplicationId).toBe(poison.messageId);
   expect(dead.MessageAttributes?.['fanout.reason']?.StringValue).toBe('malformed-json');
+});
+
+test('two different poison messages with one deduplication id both reach the FIFO DLQ; one sent twice is kept once', async () => {
+  const dlq = await createQueue(sqs, 'billing-dlq', true);
+  const { handler } = fifoConsumer(() => undefined, { deadLetterQueueUrl: dlq.url, sqsClient: sqs });
+  const first = sqsRecord('{ not json', { groupId: 'a', deduplicationId: 'same' });
+  const second = sqsRecord('{ not json either', { groupId: 'b', deduplicationId: 'same' });
+
+  expect(await handler(sqsEvent(first, second), lambdaContext())).toEqual({ batchItemFailures: [] });
+  // A redelivery of the first (its delete failed after it was dead-lettered): no second copy.
+  expect(await handler(sqsEvent(first), lambdaContext())).toEqual({ batchItemFailures: [] });
+
+  expect((await drainQueue(sqs, dlq.url)).map((message) => message.Body).sort()).toEqual(['{ not json', '{ not json either']);
 });
 
 test('group ids on a standard queue (fair queues) do not serialise or fail records together', async () => {

@@ -42,6 +42,14 @@ describe('parseEnvelope', () => {
     ['version not digits', { ...valid, version: 'v1' }, 'invalid-envelope', /^version must be/],
     ['timestamp without zone', { ...valid, timestamp: '2026-11-27T10:00:00' }, 'invalid-envelope', /^timestamp must be/],
     ['timestamp impossible', { ...valid, timestamp: '2026-13-45T10:00:00Z' }, 'invalid-envelope', /^timestamp must be/],
+    ['timestamp on February 30th', { ...valid, timestamp: '2024-02-30T10:00:00Z' }, 'invalid-envelope', /^timestamp must be a real ISO 8601/],
+    ['timestamp at 24:00', { ...valid, timestamp: '2026-11-27T24:00:00Z' }, 'invalid-envelope', /^timestamp must be/],
+    ['timestamp with 60 seconds', { ...valid, timestamp: '2026-11-27T10:00:60Z' }, 'invalid-envelope', /^timestamp must be/],
+    ['timestamp offset +25:00', { ...valid, timestamp: '2026-11-27T10:00:00+25:00' }, 'invalid-envelope', /^timestamp must be/],
+    ['id with a lone surrogate', { ...valid, id: 'order-\uD800' }, 'invalid-envelope', /^id must be .* valid Unicode/],
+    ['source with a lone surrogate', { ...valid, source: '\uDC00svc' }, 'invalid-envelope', /^source must be .* valid Unicode/],
+    ['correlationId with a lone surrogate', { ...valid, correlationId: 'c\uD83D' }, 'invalid-envelope', /^correlationId must be .* valid Unicode/],
+    ['data nested 2,500 levels deep (a 6 KB body)', JSON.stringify({ ...valid, data: JSON.parse('['.repeat(2500) + ']'.repeat(2500)) }), 'invalid-envelope', /^data is nested more than 32 levels deep$/],
     ['source empty', { ...valid, source: '' }, 'invalid-envelope', /^source must be/],
     ['correlationId not a string', { ...valid, correlationId: 42 }, 'invalid-envelope', /^correlationId must be/],
     ['data missing', { ...valid, data: undefined }, 'invalid-envelope', /^data is missing/],
@@ -49,6 +57,13 @@ describe('parseEnvelope', () => {
     const error = poisonOf(input);
     expect(error.reason).toBe(reason);
     expect(error.message).toMatch(message);
+  });
+
+  test('accepts leap days, emoji ids (a surrogate pair), and data nested exactly 32 levels', () => {
+    expect(parseEnvelope({ ...valid, timestamp: '2024-02-29T23:59:59.999Z' }).timestamp).toBe('2024-02-29T23:59:59.999Z');
+    expect(parseEnvelope({ ...valid, id: 'order-\u{1F4E6}' }).id).toBe('order-\u{1F4E6}');
+    const deepest = JSON.parse('['.repeat(32) + ']'.repeat(32));
+    expect(parseEnvelope({ ...valid, data: deepest }).data).toEqual(deepest);
   });
 
   test('accepts offsets, null data, and a timestamp without seconds', () => {

@@ -69,14 +69,24 @@ describe('dead-letter message', () => {
     expect(dropped).toEqual([]);
   });
 
-  test('FIFO DLQ keeps group and deduplication ids; over 8 originals the rest are reported dropped', () => {
+  test('FIFO DLQ keeps the group id and deduplicates by the message id; over 8 originals the rest are reported dropped', () => {
     const many = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, { dataType: 'String', stringValue: String(i) }])) as SQSRecord['messageAttributes'];
     const record = sqsRecord('{}', { groupId: 'g-1', deduplicationId: 'd-1', messageAttributes: many });
     const { input, dropped } = deadLetterMessage(record, new PoisonMessageError('non-retryable', 'x'.repeat(5000)), 'https://sqs/000000000000/billing-dlq.fifo');
     expect(input.MessageGroupId).toBe('g-1');
-    expect(input.MessageDeduplicationId).toBe('d-1');
+    expect(input.MessageDeduplicationId).toBe(record.messageId);
     expect(Object.keys(input.MessageAttributes!)).toHaveLength(10);
     expect(dropped).toEqual(['a8', 'a9']);
     expect(input.MessageAttributes!['fanout.error'].StringValue).toHaveLength(1024);
+  });
+
+  test('fanout.error is valid Unicode even when cutting splits an emoji or the message quotes a lone surrogate', () => {
+    const cutInPair = new PoisonMessageError('schema', `${'x'.repeat(1023)}\u{1F4E6}`);
+    const quoted = new PoisonMessageError('schema', 'bad value "\uD800"');
+    for (const error of [cutInPair, quoted]) {
+      const text = deadLetterMessage(sqsRecord('{}'), error, 'https://sqs/000000000000/billing-dlq').input.MessageAttributes!['fanout.error'].StringValue!;
+      expect(text).not.toMatch(/\p{Cs}/u);
+      expect(text).toContain('\uFFFD');
+    }
   });
 });
