@@ -1,6 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { lazy } from './lazy.js';
+import { integerInRange } from './option-range.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { SQSRecord } from 'aws-lambda';
 import { ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, ENVELOPE_VERSION } from './names.js';
@@ -70,19 +71,20 @@ export interface IdempotencyOptions {
   readonly client?: DynamoDBClient;
   /**
    * How long a processed envelope id is remembered, in seconds: a duplicate arriving later is
-   * processed again. Becomes the `expiresAt` TTL.
+   * processed again. Becomes the `expiresAt` TTL. An integer from 1 to 31622400 (366 days).
    * @default 86400 (24 hours)
    */
   readonly expiresAfterSeconds?: number;
   /**
    * How long a claim blocks other invocations, in milliseconds, when the remaining Lambda time
    * is unknown or 0. Otherwise the lock lasts the invocation's remaining time (at most 15 min).
+   * An integer from 100 to 900000.
    * @default 60000
    */
   readonly lockFallbackMs?: number;
   /**
    * How many completed envelope ids each container remembers in memory, so a duplicate at a
-   * warm container costs no DynamoDB request. 0 turns the cache off.
+   * warm container costs no DynamoDB request. 0 turns the cache off; at most 1000000.
    * @default 0
    */
   readonly localCacheMaxItems?: number;
@@ -123,13 +125,14 @@ export interface CreateConsumerOptions<H extends Record<string, unknown> = Recor
   readonly unknownType?: 'poison' | 'skip';
   /**
    * How many records run at once. On a FIFO queue this bounds the message groups running at
-   * once; records of one group always run one after another.
+   * once; records of one group always run one after another. An integer from 1 to 1000.
    * @default 10
    */
   readonly maxConcurrency?: number;
   /**
    * A record is not started with less than this many milliseconds of Lambda time left; it is
-   * reported as a batch item failure instead, to be retried by another invocation.
+   * reported as a batch item failure instead, to be retried by another invocation. An integer
+   * from 0 to 900000.
    * @default 2000
    */
   readonly minRemainingTimeMs?: number;
@@ -172,9 +175,13 @@ export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env
   if (idempotency && !consumerName) {
     throw new Error(`createConsumer: idempotency needs a consumer name to scope its keys: pass consumerName or set ${ENV_CONSUMER_NAME}`);
   }
-  const maxConcurrency = options.maxConcurrency ?? 10;
-  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
-    throw new Error(`createConsumer: maxConcurrency must be a positive integer, got ${maxConcurrency}`);
+  const maxConcurrency = integerInRange(OWNER, 'maxConcurrency', options.maxConcurrency, 10, 1, 1000);
+  const minRemainingTimeMs = integerInRange(OWNER, 'minRemainingTimeMs', options.minRemainingTimeMs, 2000, 0, LAMBDA_MAX_TIMEOUT_MS);
+  if (options.unknownType !== undefined && !UNKNOWN_TYPE_MODES.includes(options.unknownType)) {
+    throw new Error(`${OWNER}: unknownType must be 'poison' or 'skip', got ${JSON.stringify(options.unknownType)}`);
+  }
+  if (typeof options.handlers !== 'object' || options.handlers === null) {
+    throw new Error(`${OWNER}: handlers is required: an object with a { handle } per envelope type`);
   }
   for (const [type, handler] of Object.entries(options.handlers)) {
     if (typeof handler?.handle !== 'function') {
@@ -190,7 +197,7 @@ export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env
       : { queueUrl: deadLetterQueueUrl, client: lazy(() => options.sqsClient ?? new SQSClient({ cacheMiddleware: true })) },
     unknownType: options.unknownType ?? 'poison',
     maxConcurrency,
-    minRemainingTimeMs: options.minRemainingTimeMs ?? 2000,
+    minRemainingTimeMs,
     metricsNamespace: options.metrics ? options.metrics.namespace ?? 'CdkFanout' : undefined,
     defaultVersions: [ENVELOPE_VERSION],
   };
@@ -208,11 +215,18 @@ function resolveIdempotency(options: IdempotencyOptions | false | undefined, env
   return {
     tableName,
     client: options?.client ?? new DynamoDBClient({ cacheMiddleware: true }),
-    expiresAfterSeconds: options?.expiresAfterSeconds ?? 86_400,
-    lockFallbackMs: options?.lockFallbackMs ?? 60_000,
-    localCacheMaxItems: options?.localCacheMaxItems ?? 0,
+    expiresAfterSeconds: integerInRange(OWNER, 'idempotency.expiresAfterSeconds', options?.expiresAfterSeconds, 86_400, 1, MAX_EXPIRES_AFTER_SECONDS),
+    lockFallbackMs: integerInRange(OWNER, 'idempotency.lockFallbackMs', options?.lockFallbackMs, 60_000, 100, LAMBDA_MAX_TIMEOUT_MS),
+    localCacheMaxItems: integerInRange(OWNER, 'idempotency.localCacheMaxItems', options?.localCacheMaxItems, 0, 0, 1_000_000),
   };
 }
+
+const OWNER = 'createConsumer';
+const UNKNOWN_TYPE_MODES: readonly string[] = ['poison', 'skip'];
+/** Lambda's longest timeout: no lock or time margin needs more. */
+const LAMBDA_MAX_TIMEOUT_MS = 900_000;
+/** A year and a day: longer than any redelivery or redrive a consumer must recognise. */
+const MAX_EXPIRES_AFTER_SECONDS = 366 * 86_400;
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
