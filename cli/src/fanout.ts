@@ -3,13 +3,13 @@
  * of the arguments, parses its options, runs it, and turns any failure into one line on stderr
  * and a non-zero exit code.
  */
-import { Clients } from './commands/common.js';
-import { helpText, parseCommandArgs, UsageError, type Command, type Io } from './commands/command.js';
-import { dlqInspect } from './commands/dlq-inspect.js';
-import { dlqPurge } from './commands/dlq-purge.js';
-import { dlqRedrive } from './commands/dlq-redrive.js';
-import { local } from './commands/local.js';
-import { publish } from './commands/publish.js';
+import { Clients } from './commands/common';
+import { helpText, parseCommandArgs, UsageError, type Command, type Io } from './commands/command';
+import { dlqInspect } from './commands/dlq-inspect';
+import { dlqPurge } from './commands/dlq-purge';
+import { dlqRedrive } from './commands/dlq-redrive';
+import { local } from './commands/local';
+import { publish } from './commands/publish';
 
 /** Every command by the words that select it. A new command is one module and one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {

@@ -2,6 +2,7 @@ import { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
+import { acceptAstralCharacters } from './fauxqs-unicode';
 
 /** A running emulator: where to reach it and how to stop it. */
 export interface Emulator {
@@ -26,6 +27,7 @@ const HOST = '127.0.0.1';
 export async function startFauxqs(): Promise<Emulator> {
   // fauxqs is ESM-only; a native import() keeps TypeScript's CommonJS output from turning it into require().
   const { buildApp } = await importEsm<FauxqsModule>('fauxqs');
+  await acceptAstralCharacters(importEsm);
   const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
   await app.listen({ port: 0, host: HOST });
   const address = app.server.address();

@@ -1,8 +1,8 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { LOCAL_REGION } from './emulators.js';
-import type { LocalFunction } from './lambda-function.js';
-import type { LocalEventSource } from './provision.js';
+import { LOCAL_REGION } from './emulators';
+import type { LocalFunction } from './lambda-function';
+import type { LocalEventSource } from './provision';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** What one event source mapping did, for progress reports and tests. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { LocalFunctionSpec } from './provision.js';
+import type { LocalFunctionSpec } from './provision';
 
 /**
  * A module an execution environment loads before the handler. Its `install` export, when it has

@@ -3,11 +3,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { findConsumerQueues, type ConsumerQueues } from '@cdk-fanout/runtime/names';
-import { readCloudAssembly } from './cloud-assembly.js';
-import { Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs } from './emulators.js';
-import { EventSourcePoller, type PollerOptions } from './event-source-poller.js';
-import { LocalFunction, type PreloadModule } from './lambda-function.js';
-import { provisionStack, type LocalClients, type LocalQueue, type ProvisionedStack } from './provision.js';
+import { readCloudAssembly } from './cloud-assembly';
+import { Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs } from './emulators';
+import { EventSourcePoller, type PollerOptions } from './event-source-poller';
+import { LocalFunction, type PreloadModule } from './lambda-function';
+import { provisionStack, type LocalClients, type LocalQueue, type ProvisionedStack } from './provision';
 
 /** Where the emulators listen. */
 export interface LocalEndpoints {

@@ -3,9 +3,9 @@ import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { queuesOfTemplate } from '@cdk-fanout/runtime/names';
-import type { AssemblyStack, TemplateResource } from './cloud-assembly.js';
-import { LOCAL_REGION } from './emulators.js';
-import { resolveString, resolveValue, UnresolvableError, type ReferenceResolver } from './intrinsics.js';
+import type { AssemblyStack, TemplateResource } from './cloud-assembly';
+import { LOCAL_REGION } from './emulators';
+import { resolveString, resolveValue, UnresolvableError, type ReferenceResolver } from './intrinsics';
 
 /** The account id fauxqs puts in every ARN and queue URL. */
 export const LOCAL_ACCOUNT_ID = '000000000000';

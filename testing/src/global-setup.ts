@@ -1,4 +1,5 @@
-import { type Emulator, startDynamoDbLocal, startFauxqs } from '@cdk-fanout/local';
+// The sources, not the package: jest loads a global set-up without its module mapping.
+import { type Emulator, startDynamoDbLocal, startFauxqs } from '../../local/src/emulators';
 
 /**
  * Starts each emulator once per test run; workers find them through the environment

@@ -1,4 +1,4 @@
-import type { Emulator } from '@cdk-fanout/local';
+import type { Emulator } from '../../local/src/emulators';
 
 export default async function globalTeardown(): Promise<void> {
   const emulators = (globalThis as { fanoutEmulators?: Emulator[] }).fanoutEmulators ?? [];

@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { uniqueName } from './aws.js';
+import { uniqueName } from './aws';
 
 /**
  * Fault injection on a real client: the `nth` call of `command` (1-based) throws before it

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import { createEnvelope } from '@cdk-fanout/runtime';
-import { createQueue, uniqueName } from './aws.js';
+import { createQueue, uniqueName } from './aws';
 
 export interface Queue {
   readonly url: string;

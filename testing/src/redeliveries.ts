@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { seededRandom } from './fault-preload.js';
+import { seededRandom } from './fault-preload';
 
 /**
  * Duplicate deliveries on demand: SDK middleware on the SQS client a local deployment polls with

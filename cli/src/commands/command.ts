@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Clients, GLOBAL_OPTIONS, globalOptions, type GlobalOptions } from './common.js';
+import { Clients, GLOBAL_OPTIONS, globalOptions, type GlobalOptions } from './common';
 
 /** Where a command reads and writes: the process's streams, or captured ones in tests. */
 export interface Io {

@@ -1,7 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { OptionSpec } from './command.js';
+import type { OptionSpec } from './command';
 
 /** Options every command takes: where AWS is and how loud to be about failures. */
 export interface GlobalOptions {

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Io } from './command.js';
+import type { Io } from './command';
 
 /** Asks a yes/no question on stderr and reads one line of stdin; anything but y/yes (or no line at all) is no. */
 export function confirm(io: Io, question: string): Promise<boolean> {

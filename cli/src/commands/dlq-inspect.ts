@@ -1,9 +1,9 @@
 import { queueFacts } from '@cdk-fanout/runtime/redrive';
-import { optionalInteger, type Command } from './command.js';
-import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl } from './dlq-location.js';
-import { dlqRow, type DlqRow } from './dlq-row.js';
-import { cell, formatAge, formatTable } from './format.js';
-import { peekMessages } from './peek.js';
+import { optionalInteger, type Command } from './command';
+import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl } from './dlq-location';
+import { dlqRow, type DlqRow } from './dlq-row';
+import { cell, formatAge, formatTable } from './format';
+import { peekMessages } from './peek';
 
 const DEFAULT_MAX = 100;
 

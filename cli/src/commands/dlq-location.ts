@@ -1,6 +1,6 @@
 import { DescribeStackResourceCommand, GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { findConsumerQueues, queuesOfTemplate } from '@cdk-fanout/runtime/names';
-import { optionalString, UsageError, type CommandContext, type OptionSpec } from './command.js';
+import { optionalString, UsageError, type CommandContext, type OptionSpec } from './command';
 
 /** The options that name a dead-letter queue: its URL, or a deployed stack and a consumer in it. */
 export const DLQ_LOCATION_OPTIONS: Readonly<Record<string, OptionSpec>> = {

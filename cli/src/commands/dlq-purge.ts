@@ -1,8 +1,8 @@
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { queueFacts } from '@cdk-fanout/runtime/redrive';
-import { type Command } from './command.js';
-import { confirm } from './confirm.js';
-import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl } from './dlq-location.js';
+import { type Command } from './command';
+import { confirm } from './confirm';
+import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl } from './dlq-location';
 
 export const dlqPurge: Command = {
   name: 'dlq purge',

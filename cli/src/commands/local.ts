@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { LocalDeployment, LocalEndpoints } from '@cdk-fanout/local';
-import { optionalInteger, optionalString, UsageError, type Command, type CommandContext } from './command.js';
+import { optionalInteger, optionalString, UsageError, type Command, type CommandContext } from './command';
 
 /** Context the CDK CLI gives an app too, so that `--app` synthesizes what `cdk synth` would. */
 const SYNTH_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };

@@ -1,4 +1,4 @@
-import type { Io } from './command.js';
+import type { Io } from './command';
 
 const BAR_WIDTH = 30;
 

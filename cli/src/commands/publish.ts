@@ -1,5 +1,5 @@
 import { Publisher } from '@cdk-fanout/runtime/publisher';
-import { optionalString, requiredString, UsageError, type Command } from './command.js';
+import { optionalString, requiredString, UsageError, type Command } from './command';
 
 const DEFAULT_SOURCE = 'fanout-cli';
 
