@@ -1,6 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { main } from '@cdk-fanout/cli';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
+import { Publisher } from '@cdk-fanout/runtime';
 import { fanout as run } from '../cli/support/run';
 import { synthTestApp } from './app/test-app';
 
@@ -18,6 +23,34 @@ describe('fanout local', () => {
     expect(result.stdout).toMatch(/lambda E2e-BillingHandler\S* ← E2eOrdersBilling\S* \(batch 10\)/);
     expect(result.stdout).toMatch(/skipped \(no local stand-in\): .*AWS::CloudWatch::Alarm ×4/);
     expect(result.stdout).toMatch(/E2e-BillingHandler\S*: \d+ received, \d+ invocations/);
+  });
+
+  test('shows the handlers\' log lines, each marked with its function', async () => {
+    const cdkOut = synthTestApp({ consumers: [{ id: 'Billing' }] });
+    const sns = new SNSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: process.env.FANOUT_TEST_FAUXQS_ENDPOINT });
+    let stdout = '';
+    let published: Promise<unknown> | undefined;
+    const io = {
+      stdout: {
+        write: (text: string) => {
+          stdout += text;
+          // Once it runs, publish one event to the topic it printed.
+          const topicArn = /topic {2}(arn:aws:sns:\S+)/.exec(stdout)?.[1];
+          if (topicArn && stdout.includes('running; Ctrl-C stops it') && !published) {
+            published = new Publisher({ topicArn, source: 'test', client: sns }).publish('order.created', { orderId: 'o-1' });
+          }
+        },
+      },
+      stderr: { write: () => undefined },
+      stdin: Readable.from([]),
+      stdinIsTTY: false,
+      stderrIsTTY: false,
+    };
+    const code = await main(['local', '--cdk-out', cdkOut, '--duration', '4', ...emulators()], io);
+    await published;
+    sns.destroy();
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\[E2e-BillingHandler\S*\] \{"level":"INFO".*"message":"batch done".*"processed":1/m);
   });
 
   test('--app synthesizes first, and an app that does not synthesize names the command to run', async () => {

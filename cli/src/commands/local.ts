@@ -9,7 +9,7 @@ const SYNTH_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-as
 export const local: Command = {
   name: 'local',
   summary: 'Run a synthesized CDK app on local emulators: SNS/SQS (fauxqs), DynamoDB Local and its Lambda consumers.',
-  description: 'Provisions the topics, queues, subscriptions and tables of every stack, polls each SQS event source into its bundled handler, and runs until Ctrl-C (or --duration). Prints the endpoints to point `fanout publish --endpoint` and the SDK at.',
+  description: 'Provisions the topics, queues, subscriptions and tables of every stack, polls each SQS event source into its bundled handler, and runs until Ctrl-C (or --duration). Prints the endpoints to point `fanout publish --endpoint` and the SDK at, then the handlers\' log lines, each marked [function name].',
   options: {
     'cdk-out': { type: 'string', value: 'DIR', description: 'the cloud assembly to run (default: cdk.out)' },
     app: { type: 'string', value: 'COMMAND', description: 'synthesize this CDK app command first (as in cdk.json "app") into --cdk-out' },
@@ -33,7 +33,12 @@ export const local: Command = {
       synthesize(app, cdkOut);
     }
     const { LocalDeployment } = loadLocal();
-    const deployment = await LocalDeployment.start({ cdkOut, endpoints, maxVisibilityTimeoutSeconds });
+    const deployment = await LocalDeployment.start({
+      cdkOut,
+      endpoints,
+      maxVisibilityTimeoutSeconds,
+      onHandlerOutput: (functionName, text) => io.stdout.write(handlerLines(functionName, text)),
+    });
     try {
       io.stdout.write(describe(deployment));
       await stopped(duration);
@@ -77,6 +82,11 @@ function synthesize(app: string, outdir: string): void {
     const detail = result.stderr?.toString().trim().split('\n').slice(-1)[0];
     throw new Error(`the app did not synthesize (\`${app}\` exited with ${result.status ?? result.signal}${detail ? `: ${detail}` : ''}); run \`npx cdk synth --app "${app}"\` to see why`);
   }
+}
+
+/** A handler's output, each line marked with its function, as CloudWatch Logs would group it. */
+function handlerLines(functionName: string, text: string): string {
+  return text.split('\n').filter((line) => line.trim() !== '').map((line) => `[${functionName}] ${line}\n`).join('');
 }
 
 function describe(deployment: LocalDeployment): string {

@@ -35,7 +35,6 @@ export interface TestConsumer {
  */
 export function synthTestApp(options: { readonly fifo?: boolean; readonly consumers: readonly TestConsumer[] }): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-e2e-'));
-  // Path metadata (on by default under `cdk synth`) lets the local stack find each consumer's queues.
   const app = new App({ outdir, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'E2e');
   const idempotency = new IdempotencyTable(stack, 'Idempotency', { removalPolicy: RemovalPolicy.DESTROY });
