@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { ConsumerProps } from '../consumer';
 import { invalidConsumerNameMessage, isValidConsumerName } from './consumer-name';
@@ -15,6 +15,14 @@ export const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
 const MAX_BATCHING_WINDOW = Duration.minutes(5);
 /** SQS's shortest message retention. */
 const MIN_RETENTION = Duration.minutes(1);
+/** Lambda takes more records than this from a standard queue only over a batching window. */
+const MAX_BATCH_WITHOUT_WINDOW = 10;
+/** Lambda's largest batch from a standard queue (FIFO: 10). */
+const MAX_STANDARD_BATCH = 10000;
+/** SQS's longest queue name, a FIFO queue's `.fifo` included. */
+const MAX_QUEUE_NAME_LENGTH = 80;
+/** What SQS allows in a queue name (besides a FIFO queue's `.fifo`, which the construct adds). */
+const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 /** What the consumer rules look at: the props, and what the construct derives from them. */
 export interface ConsumerValidationInput extends ConsumerProps {
@@ -51,6 +59,25 @@ export function visibilityTimeoutFor(input: ConsumerValidationInput): Duration {
   return Duration.seconds(Math.min(recommendedVisibilitySeconds(input, input.functionTimeout), MAX_VISIBILITY_TIMEOUT.toSeconds()));
 }
 
+/** The queue's name without the `.fifo` suffix, which the construct adds on a FIFO topic. */
+export function queueBaseName(queueName: string): string {
+  return queueName.replace(/\.fifo$/, '');
+}
+
+/** What the construct appends to the base name for the dead-letter queue, the longer of the two names. */
+const deadLetterSuffix = (input: ConsumerValidationInput) => `-dlq${input.fanOut.fifo ? '.fifo' : ''}`;
+/** The longest base name whose dead-letter queue name SQS still takes. */
+const maxQueueBaseName = (input: ConsumerValidationInput) => MAX_QUEUE_NAME_LENGTH - deadLetterSuffix(input).length;
+/** The base queue name when one is given and known at synth time. */
+const knownQueueBaseName = (input: ConsumerValidationInput) =>
+  input.queueName === undefined || Token.isUnresolved(input.queueName) ? undefined : queueBaseName(input.queueName);
+const QUEUE_NAME_SUFFIXES = '(the construct adds \'-dlq\' and, on a FIFO topic, \'.fifo\')';
+
+/** Whether Lambda may take more than 10 records: a batching window of at least 1 second, or one only known at deploy time. */
+function hasBatchingWindow(input: ConsumerValidationInput): boolean {
+  return input.maxBatchingWindow !== undefined && (knownSeconds(input.maxBatchingWindow) ?? 1) >= 1;
+}
+
 /** Options that configure the handler's event source or its idempotency, and mean nothing without one. */
 const HANDLER_OPTIONS = ['idempotencyTable', 'batchSize', 'maxBatchingWindow', 'maxConcurrency'] as const;
 
@@ -71,7 +98,7 @@ export const CONSUMER_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInpu
   },
   wholeNumberRule('maxReceiveCount', (input) => input.maxReceiveCount, 1, () => 1000),
   wholeNumberRule('maxConcurrency', (input) => input.maxConcurrency, 2, () => 1000),
-  wholeNumberRule('batchSize', (input) => input.batchSize, 1, (input) => input.fanOut.fifo ? 10 : 10000),
+  wholeNumberRule('batchSize', (input) => input.batchSize, 1, (input) => input.fanOut.fifo ? MAX_BATCH_WITHOUT_WINDOW : MAX_STANDARD_BATCH),
   wholeNumberRule('maxQueueDepth', (input) => input.maxQueueDepth, 1, () => Number.MAX_SAFE_INTEGER),
   {
     condition: (input) => input.eventTypes !== undefined && input.eventTypes.length === 0,
@@ -97,6 +124,29 @@ export const CONSUMER_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInpu
   {
     condition: (input) => input.fanOut.fifo && input.maxBatchingWindow !== undefined,
     message: () => 'maxBatchingWindow cannot be used on a FIFO consumer (Lambda does not batch FIFO queues over time); remove it',
+  },
+  {
+    condition: (input) => {
+      const base = knownQueueBaseName(input);
+      return base !== undefined && !QUEUE_NAME_PATTERN.test(base);
+    },
+    message: (input) => `queueName '${input.queueName}' is not a queue name: use 1 to ${maxQueueBaseName(input)} letters, digits, '-' or '_' ${QUEUE_NAME_SUFFIXES}`,
+  },
+  {
+    condition: (input) => (knownQueueBaseName(input)?.length ?? 0) > maxQueueBaseName(input),
+    message: (input) => {
+      const base = knownQueueBaseName(input)!;
+      return `queueName '${input.queueName}' is ${base.length} characters, so its dead-letter queue's name would be ${base.length + deadLetterSuffix(input).length} `
+        + `and SQS allows ${MAX_QUEUE_NAME_LENGTH}; use at most ${maxQueueBaseName(input)} characters ${QUEUE_NAME_SUFFIXES}`;
+    },
+  },
+  {
+    // aws-cdk-lib checks this too, but without the construct path or the fix, and not a window of 0 seconds.
+    // A batch over the maximum is the batchSize rule's alone.
+    condition: (input) => input.handler !== undefined && !input.fanOut.fifo && input.batchSize !== undefined && !Token.isUnresolved(input.batchSize)
+      && input.batchSize > MAX_BATCH_WITHOUT_WINDOW && input.batchSize <= MAX_STANDARD_BATCH && !hasBatchingWindow(input),
+    message: (input) => `batchSize ${input.batchSize} needs a maxBatchingWindow of at least 1 second (Lambda takes more than ${MAX_BATCH_WITHOUT_WINDOW} records from a standard queue only over a batching window); `
+      + `set maxBatchingWindow, e.g. Duration.seconds(1), or a batchSize of at most ${MAX_BATCH_WITHOUT_WINDOW}`,
   },
   {
     condition: (input) => (knownSeconds(input.maxBatchingWindow) ?? 0) > MAX_BATCHING_WINDOW.toSeconds(),

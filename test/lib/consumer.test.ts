@@ -373,3 +373,50 @@ describe('Consumer validation', () => {
     expect(warnings(stack).join('\n')).toContain('retentionPeriod equals the dead-letter queue\'s 14 days');
   });
 });
+
+describe('Consumer validation: batching window and queue names', () => {
+  test('more than 10 records per batch without a batching window is refused with the fix, before CDK\'s own check', () => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    expect(() => fanOut.addConsumer('Billing', { handler: newHandler(stack, 'Fn'), batchSize: 50 })).toThrow(new Error(
+      'Test/Orders/Billing: batchSize 50 needs a maxBatchingWindow of at least 1 second (Lambda takes more than 10 records from a standard queue only over a batching window); '
+      + 'set maxBatchingWindow, e.g. Duration.seconds(1), or a batchSize of at most 10',
+    ));
+    expect(() => fanOut.addConsumer('Zero', { handler: newHandler(stack, 'ZeroFn'), batchSize: 11, maxBatchingWindow: Duration.seconds(0) }))
+      .toThrow('Test/Orders/Zero: batchSize 11 needs a maxBatchingWindow of at least 1 second');
+    fanOut.addConsumer('Windowed', { handler: newHandler(stack, 'WindowedFn'), batchSize: 50, maxBatchingWindow: Duration.seconds(1) });
+    fanOut.addConsumer('Ten', { handler: newHandler(stack, 'TenFn'), batchSize: 10 });
+    template(stack).resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  const SUFFIXES = '(the construct adds \'-dlq\' and, on a FIFO topic, \'.fifo\')';
+  test.each([
+    ['a space', 'billing queue', false, `queueName 'billing queue' is not a queue name: use 1 to 76 letters, digits, '-' or '_' ${SUFFIXES}`],
+    ['a dot', 'billing.v2', false, `queueName 'billing.v2' is not a queue name: use 1 to 76 letters, digits, '-' or '_' ${SUFFIXES}`],
+    ['nothing', '', false, `queueName '' is not a queue name: use 1 to 76 letters, digits, '-' or '_' ${SUFFIXES}`],
+    ['77 characters', 'q'.repeat(77), false, `queueName '${'q'.repeat(77)}' is 77 characters, so its dead-letter queue's name would be 81 and SQS allows 80; use at most 76 characters ${SUFFIXES}`],
+    ['72 characters on a FIFO topic', 'q'.repeat(72), true, `queueName '${'q'.repeat(72)}' is 72 characters, so its dead-letter queue's name would be 81 and SQS allows 80; use at most 71 characters ${SUFFIXES}`],
+  ])('a queue name with %s is refused', (_name, queueName, fifo, message) => {
+    const stack = newStack();
+    expect(() => new FanOutTopic(stack, 'Orders', { fifo }).addConsumer('Billing', { queueName })).toThrow(new Error(`Test/Orders/Billing: ${message}`));
+  });
+
+  test('the longest names SQS takes, with the suffixes the construct adds, are accepted', () => {
+    const standard = oneConsumer({ queueName: 'q'.repeat(76) });
+    standard.t.hasResourceProperties('AWS::SQS::Queue', { QueueName: `${'q'.repeat(76)}-dlq` });
+    const fifo = oneConsumer({ queueName: `${'q'.repeat(71)}.fifo` }, true);
+    fifo.t.hasResourceProperties('AWS::SQS::Queue', { QueueName: `${'q'.repeat(71)}-dlq.fifo` });
+  });
+
+  test('the batching and queue-name rules are reported with the other failures', () => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    expect(() => fanOut.addConsumer('Billing', { handler: newHandler(stack, 'Fn'), batchSize: 100, queueName: 'billing queue', maxReceiveCount: 0 })).toThrow(new Error([
+      'Test/Orders/Billing: 3 invalid props:',
+      '  - maxReceiveCount must be a whole number from 1 to 1000, got 0',
+      `  - queueName 'billing queue' is not a queue name: use 1 to 76 letters, digits, '-' or '_' ${SUFFIXES}`,
+      '  - batchSize 100 needs a maxBatchingWindow of at least 1 second (Lambda takes more than 10 records from a standard queue only over a batching window); '
+        + 'set maxBatchingWindow, e.g. Duration.seconds(1), or a batchSize of at most 10',
+    ].join('\n')));
+  });
+});
