@@ -16,6 +16,7 @@ import type { FanOutTopic } from './fanout-topic';
 import type { IdempotencyTable } from './idempotency-table';
 import { consumerNameFromId } from './private/consumer-name';
 import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
+import { claimHandler } from './private/handler-owner';
 import {
   CONSUMER_RULES, CONSUMER_WARNINGS, ConsumerValidationInput, DEAD_LETTER_RETENTION, functionTimeoutOf, queueBaseName, visibilityTimeoutFor,
 } from './private/validate-consumer-props';
@@ -108,7 +109,8 @@ export interface ConsumerOptions {
    * that reports partial batch failures. Write it with `createConsumer()` of
    * `cdk-fanout/runtime`; it gets `FANOUT_CONSUMER_NAME`, `FANOUT_DLQ_URL` and (with
    * `idempotencyTable`) `FANOUT_IDEMPOTENCY_TABLE`, permission to consume the queue and to send
-   * poison messages to the dead-letter queue.
+   * poison messages to the dead-letter queue. One function per consumer: a function (or an alias
+   * or version of it) that already processes another consumer is refused.
    *
    * @default - no handler: the queue is read by a service of its own
    */
@@ -250,6 +252,7 @@ export class Consumer extends Construct {
     this.alarms = this.createAlarms(props);
     if (props.handler) {
       this.wireHandler(props.handler, props);
+      claimHandler(props.handler, this);
     }
     fanOut._registerConsumer(this);
   }

@@ -2,7 +2,8 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { ConsumerProps } from '../consumer';
 import { invalidConsumerNameMessage, isValidConsumerName } from './consumer-name';
-import { ATTRIBUTE_TYPE, EVENT_TYPE_PATTERN } from './names';
+import { consumerOfHandler } from './handler-owner';
+import { ATTRIBUTE_TYPE, ENV_CONSUMER_NAME, ENV_DLQ_URL, EVENT_TYPE_PATTERN } from './names';
 import { knownSeconds, ValidationRule, WarningRule, wholeNumberRule } from './validation';
 
 /** How long a dead-letter queue keeps a message: SQS's maximum, so on-call has time to redrive. */
@@ -84,6 +85,7 @@ const HANDLER_OPTIONS = ['idempotencyTable', 'batchSize', 'maxBatchingWindow', '
 const typeFilter = (input: ConsumerValidationInput) => input.filterPolicy?.[ATTRIBUTE_TYPE] ?? input.filterPolicyWithMessageBody?.[ATTRIBUTE_TYPE];
 const badEventTypes = (input: ConsumerValidationInput) => (input.eventTypes ?? []).filter((type) => !EVENT_TYPE_PATTERN.test(type));
 const clashingConsumer = (input: ConsumerValidationInput) => input.fanOut.consumers.find((c) => c.consumerName === input.consumerName);
+const handlerOwner = (input: ConsumerValidationInput) => input.handler && consumerOfHandler(input.handler);
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /** Every rule of a consumer's props; all broken ones are reported together. */
@@ -179,6 +181,14 @@ export const CONSUMER_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInpu
     condition: (input) => input.handler === undefined && input[name] !== undefined,
     message: () => `${name} configures the handler, but no handler was given; add handler or remove ${name}`,
   })),
+  {
+    condition: (input) => handlerOwner(input) !== undefined,
+    message: (input) => {
+      const owner = handlerOwner(input)!;
+      return `the handler ${input.handler!.node.path} already processes consumer '${owner.consumerName}' (${owner.node.path}): a function has one `
+        + `${ENV_CONSUMER_NAME} and one ${ENV_DLQ_URL}, so a second consumer would overwrite the first one's; give each consumer its own function`;
+    },
+  },
   {
     condition: (input) => input.handler !== undefined && input.handler.role === undefined,
     message: () => 'the handler has no role known here, so it cannot be granted its queue; import it with lambda.Function.fromFunctionAttributes({ functionArn, role })',

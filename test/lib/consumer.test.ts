@@ -420,3 +420,37 @@ describe('Consumer validation: batching window and queue names', () => {
     ].join('\n')));
   });
 });
+
+describe('one function per consumer', () => {
+  test('a handler already wired to a consumer is refused for a second one, on any topic, naming both consumers', () => {
+    const stack = newStack();
+    const orders = new FanOutTopic(stack, 'Orders');
+    const payments = new FanOutTopic(stack, 'Payments');
+    const handler = newHandler(stack, 'Fn');
+    orders.addConsumer('Billing', { handler });
+    const message = 'the handler Test/Fn already processes consumer \'billing\' (Test/Orders/Billing): a function has one FANOUT_CONSUMER_NAME and one FANOUT_DLQ_URL, '
+      + 'so a second consumer would overwrite the first one\'s; give each consumer its own function';
+    expect(() => orders.addConsumer('Audit', { handler })).toThrow(new Error(`Test/Orders/Audit: ${message}`));
+    expect(() => payments.addConsumer('Billing', { handler })).toThrow(new Error(`Test/Payments/Billing: ${message}`));
+    template(stack).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FANOUT_CONSUMER_NAME: 'billing' }) } });
+    template(stack).resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+  });
+
+  test('an alias or a version of a function that serves a consumer counts as the same function', () => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    const handler = newHandler(stack, 'Fn');
+    fanOut.addConsumer('Billing', { handler });
+    const alias = new lambda.Alias(stack, 'Live', { aliasName: 'live', version: handler.currentVersion });
+    expect(() => fanOut.addConsumer('Audit', { handler: alias, visibilityTimeout: Duration.minutes(1) }))
+      .toThrow('Test/Orders/Audit: the handler Test/Live already processes consumer \'billing\' (Test/Orders/Billing)');
+  });
+
+  test('two consumers with a function each are fine', () => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    fanOut.addConsumer('Billing', { handler: newHandler(stack, 'BillingFn') });
+    fanOut.addConsumer('Audit', { handler: newHandler(stack, 'AuditFn') });
+    template(stack).resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+});
