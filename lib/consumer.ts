@@ -31,7 +31,8 @@ export interface ConsumerOptions {
    * the `FANOUT_CONSUMER_NAME` of its handler and a part of alarm descriptions.
    *
    * Lower-case letters, digits and dashes, 1 to 64 characters, starting with a letter or digit.
-   * Unique among the consumers of one topic.
+   * Unique among the consumers of one topic, and among the consumers of one idempotency table
+   * (whatever their topic): the name scopes the table's keys.
    *
    * @default - the construct id in lower case with dashes: `OrderHistory` becomes `order-history`
    */

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_KEY_SEPARATOR, IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './private/names';
 import type { Consumer } from './consumer';
-import { validateConsumerName } from './private/consumer-name';
+import { keysAlreadyOwnedMessage, validateConsumerName } from './private/consumer-name';
 import { IDEMPOTENCY_TABLE_RULES } from './private/validate-idempotency-table-props';
 import { validateAllProps } from './private/validation';
 
@@ -66,6 +66,8 @@ export class IdempotencyTable extends Construct {
   /** ARN of the table. */
   public readonly tableArn: string;
   private readonly encryptionKey?: kms.IKey;
+  /** Who holds each consumer name's keys: one principal per name, named in errors. */
+  private readonly keyOwners = new Map<string, { readonly principal: iam.IPrincipal; readonly owner: string }>();
 
   constructor(scope: Construct, id: string, props: IdempotencyTableProps = {}) {
     super(scope, id);
@@ -90,20 +92,46 @@ export class IdempotencyTable extends Construct {
   /**
    * Let a consumer's handler read and write its own idempotency records: only the items whose
    * key starts with `<consumerName>#` (IAM condition `dynamodb:LeadingKeys`).
+   *
+   * A consumer name is granted to one principal: a second consumer with the same name (on
+   * another topic) is refused, since the two would take each other's records for their own.
    */
   public grantConsumer(consumer: Consumer): iam.Grant {
     if (!consumer.handler) {
       throw new Error(`${consumer.node.path}: has no handler to grant; give it a handler, or call grant(principal, '${consumer.consumerName}') for the service that reads its queue`);
     }
-    return this.grant(consumer.handler, consumer.consumerName);
+    return this.grantKeys(consumer.handler, consumer.consumerName, consumer.node.path);
   }
 
   /**
    * Let any principal read and write the idempotency records of one consumer name, e.g. a
    * service outside Lambda that reads a consumer's queue with the runtime library.
+   *
+   * A name already granted to another principal (another consumer's handler, or another
+   * `grant`) is refused: grant each consumer name to one principal.
    */
   public grant(grantee: iam.IGrantable, consumerName: string): iam.Grant {
+    return this.grantKeys(grantee, consumerName, describeGrantee(grantee));
+  }
+
+  /**
+   * @internal the consumer rules ask this before any resource is made: what already holds the
+   * keys of this consumer name, when that is not the grantee's principal.
+   */
+  public _otherKeyOwner(consumerName: string, grantee: iam.IGrantable): string | undefined {
+    const holder = this.keyOwners.get(consumerName);
+    return holder && holder.principal !== grantee.grantPrincipal ? holder.owner : undefined;
+  }
+
+  private grantKeys(grantee: iam.IGrantable, consumerName: string, owner: string): iam.Grant {
     validateConsumerName(this, consumerName);
+    const other = this._otherKeyOwner(consumerName, grantee);
+    if (other !== undefined) {
+      throw new Error(`${this.node.path}: ${keysAlreadyOwnedMessage(consumerName, 'this table', other)}; grant each consumer name to one principal, or use a distinct consumer name`);
+    }
+    if (!this.keyOwners.has(consumerName)) {
+      this.keyOwners.set(consumerName, { principal: grantee.grantPrincipal, owner });
+    }
     this.encryptionKey?.grantEncryptDecrypt(grantee);
     return iam.Grant.addToPrincipal({
       grantee,
@@ -116,4 +144,14 @@ export class IdempotencyTable extends Construct {
       },
     });
   }
+}
+
+/** The construct path of a grantee (or of its principal), for error messages. */
+function describeGrantee(grantee: iam.IGrantable): string {
+  for (const candidate of [grantee, grantee.grantPrincipal]) {
+    if (Construct.isConstruct(candidate)) {
+      return candidate.node.path;
+    }
+  }
+  return `principal ${grantee.grantPrincipal}`;
 }

@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { ConsumerProps } from '../consumer';
-import { invalidConsumerNameMessage, isValidConsumerName } from './consumer-name';
+import { invalidConsumerNameMessage, isValidConsumerName, keysAlreadyOwnedMessage } from './consumer-name';
 import { consumerOfHandler } from './handler-owner';
 import { ATTRIBUTE_TYPE, ENV_CONSUMER_NAME, ENV_DLQ_URL, EVENT_TYPE_PATTERN } from './names';
 import { knownSeconds, ValidationRule, WarningRule, wholeNumberRule } from './validation';
@@ -86,6 +86,10 @@ const typeFilter = (input: ConsumerValidationInput) => input.filterPolicy?.[ATTR
 const badEventTypes = (input: ConsumerValidationInput) => (input.eventTypes ?? []).filter((type) => !EVENT_TYPE_PATTERN.test(type));
 const clashingConsumer = (input: ConsumerValidationInput) => input.fanOut.consumers.find((c) => c.consumerName === input.consumerName);
 const handlerOwner = (input: ConsumerValidationInput) => input.handler && consumerOfHandler(input.handler);
+/** What else already holds this consumer name's keys in the idempotency table. */
+const otherKeyOwner = (input: ConsumerValidationInput) => input.idempotencyTable && input.handler && isValidConsumerName(input.consumerName)
+  ? input.idempotencyTable._otherKeyOwner(input.consumerName, input.handler)
+  : undefined;
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /** Every rule of a consumer's props; all broken ones are reported together. */
@@ -97,6 +101,10 @@ export const CONSUMER_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInpu
   {
     condition: (input) => clashingConsumer(input) !== undefined,
     message: (input) => `consumer name '${input.consumerName}' is already used by ${clashingConsumer(input)!.node.path} on this topic; give one of them another id or consumerName`,
+  },
+  {
+    condition: (input) => otherKeyOwner(input) !== undefined,
+    message: (input) => `${keysAlreadyOwnedMessage(input.consumerName, `idempotency table ${input.idempotencyTable!.node.path}`, otherKeyOwner(input)!)}; set a distinct consumerName`,
   },
   wholeNumberRule('maxReceiveCount', (input) => input.maxReceiveCount, 1, () => 1000),
   wholeNumberRule('maxConcurrency', (input) => input.maxConcurrency, 2, () => 1000),

@@ -87,3 +87,51 @@ describe('IdempotencyTable', () => {
     template(stack).resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
   });
 });
+
+describe('IdempotencyTable: one principal per consumer name', () => {
+  const CLASH = 'two consumers sharing one key space would skip or poison each other\'s events as duplicates or conflicts, and could delete each other\'s records';
+
+  test('the same consumer name on two topics with one table is refused, naming both consumers and the fix', () => {
+    const stack = newStack();
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    new FanOutTopic(stack, 'Orders').addConsumer('Billing', { handler: newHandler(stack, 'OrdersBillingFn'), idempotencyTable: table });
+    expect(() => new FanOutTopic(stack, 'Payments').addConsumer('Billing', { handler: newHandler(stack, 'PaymentsBillingFn'), idempotencyTable: table })).toThrow(new Error(
+      `Test/Payments/Billing: consumer name 'billing' already owns the keys 'billing#*' of idempotency table Test/Idempotency, for Test/Orders/Billing; ${CLASH}; set a distinct consumerName`,
+    ));
+  });
+
+  test('a distinct consumerName on the second topic is fine', () => {
+    const stack = newStack();
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    new FanOutTopic(stack, 'Orders').addConsumer('Billing', { handler: newHandler(stack, 'OrdersBillingFn'), idempotencyTable: table });
+    new FanOutTopic(stack, 'Payments').addConsumer('Billing', { consumerName: 'payments-billing', handler: newHandler(stack, 'PaymentsBillingFn'), idempotencyTable: table });
+    template(stack).resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  test('grant(principal, name) of a name a consumer owns is refused, and so is a consumer whose name was granted to another principal', () => {
+    const stack = newStack();
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    fanOut.addConsumer('Billing', { handler: newHandler(stack, 'BillingFn'), idempotencyTable: table });
+    const poller = new iam.Role(stack, 'Poller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    expect(() => table.grant(poller, 'billing')).toThrow(new Error(
+      `Test/Idempotency: consumer name 'billing' already owns the keys 'billing#*' of this table, for Test/Orders/Billing; ${CLASH}; grant each consumer name to one principal, or use a distinct consumer name`,
+    ));
+    table.grant(poller, 'analytics');
+    expect(() => fanOut.addConsumer('Analytics', { handler: newHandler(stack, 'AnalyticsFn'), idempotencyTable: table })).toThrow(new Error(
+      `Test/Orders/Analytics: consumer name 'analytics' already owns the keys 'analytics#*' of idempotency table Test/Idempotency, for Test/Poller; ${CLASH}; set a distinct consumerName`,
+    ));
+  });
+
+  test('granting a name again to the principal that has it is fine (grantConsumer, or grant of its handler)', () => {
+    const stack = newStack();
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    const handler = newHandler(stack, 'BillingFn');
+    table.grant(handler, 'billing');
+    const consumer = new FanOutTopic(stack, 'Orders').addConsumer('Billing', { handler, idempotencyTable: table });
+    table.grantConsumer(consumer);
+    const role = new iam.Role(stack, 'Poller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    table.grant(role, 'analytics');
+    table.grant(role, 'analytics');
+  });
+});
