@@ -8,7 +8,7 @@ import type { FanOutTopic } from './fanout-topic';
  * Properties of a FanOutDashboard.
  */
 export interface FanOutDashboardProps {
-  /** The fan-out to show: its topic and every consumer added so far. */
+  /** The fan-out to show: its topic and every consumer, including those added later. */
   readonly fanOut: FanOutTopic;
 
   /**
@@ -31,7 +31,8 @@ export interface FanOutDashboardProps {
  * per consumer its queue depth, age of the oldest message, dead-letter queue depth, and its
  * handler's errors, throttles and duration.
  *
- * Create it after the consumers: it shows the consumers the fan-out has at that point.
+ * The consumers' graphs are made at synth time, so the dashboard shows every consumer of the
+ * fan-out, including those added after it.
  */
 export class FanOutDashboard extends Construct {
   /** The dashboard. */
@@ -58,9 +59,41 @@ export class FanOutDashboard extends Construct {
         ],
       }),
     );
-    for (const consumer of props.fanOut.consumers) {
-      this.dashboard.addWidgets(...consumerRow(consumer, period));
+    this.dashboard.addWidgets(new ConsumerRows(props.fanOut, period));
+  }
+}
+
+/**
+ * One row per consumer of the fan-out, laid out when the dashboard body is rendered at synth
+ * time, so consumers added after the dashboard are shown too. A layout widget like
+ * `cloudwatch.Column`, whose widgets are made on first use.
+ */
+class ConsumerRows implements cloudwatch.IWidget {
+  public readonly width = cloudwatch.GRID_WIDTH;
+  private layout?: { readonly consumerCount: number; readonly column: cloudwatch.Column };
+
+  constructor(private readonly fanOut: FanOutTopic, private readonly period: Duration) {}
+
+  public get height(): number {
+    return this.column().height;
+  }
+
+  public position(x: number, y: number): void {
+    this.column().position(x, y);
+  }
+
+  public toJson(): any[] {
+    return this.column().toJson();
+  }
+
+  /** The rows of the consumers the fan-out has now; made again only when a consumer was added. */
+  private column(): cloudwatch.Column {
+    const consumers = this.fanOut.consumers;
+    if (this.layout?.consumerCount !== consumers.length) {
+      const rows = consumers.map((consumer) => new cloudwatch.Row(...consumerRow(consumer, this.period)));
+      this.layout = { consumerCount: consumers.length, column: new cloudwatch.Column(...rows) };
     }
+    return this.layout.column;
   }
 }
 
