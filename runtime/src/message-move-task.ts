@@ -4,17 +4,26 @@ import { sleep } from './sleep.js';
 /** How a message move task ended, as far as the caller waited for it. */
 export interface MoveTaskOutcome {
   readonly taskHandle: string;
-  /** `RUNNING` when not waited for; else `COMPLETED` or `CANCELLED` (a FAILED task throws). */
+  /** `RUNNING` when not waited for; else how it ended: `COMPLETED`, `CANCELLED` or `FAILED`. */
   readonly status: string;
+  /** SQS's approximate count of messages moved. */
   readonly moved: number;
+  /** SQS's approximate count of messages the task set out to move, when it says. */
+  readonly toMove?: number;
+  /** Why a FAILED task failed, when SQS says. */
+  readonly failureReason?: string;
 }
 
 /** The task to start and how to follow it (see `RedriveOptions` for the meaning of each). */
 export interface MoveTaskRequest {
   /** ARN of the dead-letter queue. */
   readonly sourceArn: string;
-  /** @default none: SQS sends every message back to the queue it was dead-lettered from */
-  readonly destinationArn?: string;
+  /**
+   * ARN of the queue the messages go to. Always given: without it SQS returns each message to the
+   * queue it was dead-lettered from, which a message sent to the DLQ directly (poison rejected by
+   * the runtime, an SNS delivery failure) does not have.
+   */
+  readonly destinationArn: string;
   /** @default SQS's own rate */
   readonly maxMessagesPerSecond?: number;
   /** Poll until the task is no longer running. */
@@ -26,13 +35,14 @@ export interface MoveTaskRequest {
 
 /**
  * Starts an SQS message move task (the server does the moving, standard queues) and, if asked,
- * polls ListMessageMoveTasks until it is no longer running. Errors from StartMessageMoveTask
- * propagate unchanged so the caller can tell "unsupported here" from a real failure.
+ * polls ListMessageMoveTasks until it is no longer running; the caller decides what an end other
+ * than COMPLETED means. Errors from StartMessageMoveTask propagate unchanged so the caller can
+ * tell "unsupported here" from a real failure.
  */
 export async function runMessageMoveTask(client: SQSClient, request: MoveTaskRequest): Promise<MoveTaskOutcome> {
   const started = await client.send(new StartMessageMoveTaskCommand({
     SourceArn: request.sourceArn,
-    ...(request.destinationArn ? { DestinationArn: request.destinationArn } : {}),
+    DestinationArn: request.destinationArn,
     ...(request.maxMessagesPerSecond ? { MaxNumberOfMessagesPerSecond: request.maxMessagesPerSecond } : {}),
   }));
   const taskHandle = started.TaskHandle ?? '';
@@ -43,11 +53,11 @@ export async function runMessageMoveTask(client: SQSClient, request: MoveTaskReq
     const task = findTask(listed.Results ?? [], taskHandle);
     if (!task) throw new Error(`message move task ${taskHandle} is not listed for ${request.sourceArn}`);
     const moved = task.ApproximateNumberOfMessagesMoved ?? 0;
-    request.onProgress?.(moved, task.ApproximateNumberOfMessagesToMove);
-    if (task.Status === 'FAILED') {
-      throw new Error(`message move task failed after moving ~${moved} message(s): ${task.FailureReason ?? 'no reason given'}`);
+    const toMove = task.ApproximateNumberOfMessagesToMove;
+    request.onProgress?.(moved, toMove);
+    if (task.Status !== 'RUNNING') {
+      return { taskHandle, status: task.Status ?? 'UNKNOWN', moved, ...(toMove === undefined ? {} : { toMove }), ...(task.FailureReason ? { failureReason: task.FailureReason } : {}) };
     }
-    if (task.Status !== 'RUNNING') return { taskHandle, status: task.Status ?? 'UNKNOWN', moved };
   }
 }
 

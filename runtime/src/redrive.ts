@@ -7,8 +7,8 @@ import { isUnsupportedOperation } from './unsupported-operation.js';
 
 /**
  * How messages are moved: by SQS itself (`StartMessageMoveTask`, standard queues), or by this
- * library receiving, sending and deleting them one by one (FIFO queues, a message limit, and
- * endpoints without message move tasks).
+ * library receiving, sending and deleting them one by one (FIFO queues, a message limit,
+ * endpoints without message move tasks, or when asked for).
  */
 export type RedriveMethod = 'message-move-task' | 'receive-send-delete';
 
@@ -19,12 +19,20 @@ export interface RedriveOptions {
   /** URL of the dead-letter queue to move messages out of. */
   readonly queueUrl: string;
   /**
-   * URL of the queue to move the messages to.
-   * @default the dead-letter queue's source: with a message move task, SQS returns each message
-   *   to the queue it came from; moving message by message, the one queue whose redrive policy
-   *   names this DLQ (an error if there is none or more than one)
+   * URL of the queue to move the messages to; never the dead-letter queue itself. A message move
+   * task is always given its destination: a message sent to the DLQ directly (poison rejected by
+   * the runtime, an SNS delivery failure) has no source queue SQS could return it to.
+   * @default the dead-letter queue's source: the one queue whose redrive policy names it
+   *   (ListDeadLetterSourceQueues; an error if there is none or more than one)
    */
   readonly destinationQueueUrl?: string;
+  /**
+   * Force a method: `receive-send-delete` moves message by message even where a message move task
+   * would do (e.g. to finish what a cancelled or failed task left); `message-move-task` is
+   * refused for a FIFO queue or with `maxMessages`.
+   * @default a message move task for a standard queue, else message by message (see `chooseMethod`)
+   */
+  readonly method?: RedriveMethod;
   /**
    * Move at most this many messages (a positive integer). A message move task cannot be limited,
    * so a limit means moving message by message.
@@ -92,12 +100,40 @@ export interface RedriveResult {
   readonly moved: number;
   /** SQS's approximate number of visible messages in the dead-letter queue at the start. */
   readonly approximateMessages: number;
-  /** URL of the destination queue; absent when SQS returns each message to its own source queue. */
-  readonly destinationQueueUrl?: string;
+  /** URL of the destination queue. */
+  readonly destinationQueueUrl: string;
   /** The message move task's handle (to cancel it with CancelMessageMoveTask), when one was started. */
   readonly taskHandle?: string;
-  /** The message move task's last status: RUNNING (not waited for), COMPLETED or CANCELLED. */
+  /** The message move task's last status: RUNNING (not waited for) or COMPLETED (else `MoveTaskEndedError`). */
   readonly taskStatus?: string;
+}
+
+/**
+ * A message move task that ended without moving everything: `FAILED`, or `CANCELLED`
+ * (CancelMessageMoveTask, the console). Nothing was lost: the messages not moved are still in the
+ * dead-letter queue.
+ */
+export class MoveTaskEndedError extends Error {
+  override readonly name = 'MoveTaskEndedError';
+  /** What happened, without the advice: `message move task CANCELLED after moving ~120 message(s); ~880 remain in <url>`. */
+  readonly summary: string;
+
+  constructor(
+    readonly queueUrl: string,
+    readonly destinationQueueUrl: string,
+    readonly taskHandle: string,
+    /** `FAILED` or `CANCELLED`. */
+    readonly taskStatus: string,
+    /** SQS's approximate count of messages moved. */
+    readonly moved: number,
+    /** Approximately how many messages the task left in the dead-letter queue. */
+    readonly remaining: number,
+    readonly failureReason?: string,
+  ) {
+    const summary = `message move task ${taskStatus}${failureReason ? ` (${failureReason})` : ''} after moving ~${moved} message(s); ~${remaining} remain in ${queueUrl}`;
+    super(`${summary}. Nothing was lost: redrive again, or with method 'receive-send-delete' to move them message by message`);
+    this.summary = summary;
+  }
 }
 
 /**
@@ -117,26 +153,31 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
 
 async function redriveWith(client: SQSClient, options: RedriveOptions): Promise<RedriveResult> {
   const dlq = await queueFacts(client, options.queueUrl);
+  let { method, reason } = chooseMethod(dlq, options);
+  const destination = await queueFacts(client, options.destinationQueueUrl
+    ?? pickSourceQueue(dlq.url, await deadLetterSourceQueues(client, dlq.url, dlq.arn)));
+  checkDestination(dlq, destination);
+  const destinationQueueUrl = destination.url;
   const total = options.maxMessages === undefined ? dlq.approximateMessages : Math.min(options.maxMessages, dlq.approximateMessages);
   const report = (moved: number, reported = total) => options.onProgress?.({ moved, total: reported });
   const summary = { dryRun: options.dryRun ?? false, approximateMessages: dlq.approximateMessages };
-  let { method, reason } = chooseMethod(dlq, options);
 
   if (method === 'message-move-task') {
-    const destination = options.destinationQueueUrl === undefined ? undefined : await queueFacts(client, options.destinationQueueUrl);
-    if (destination) checkDestination(dlq, destination.url);
-    const target = destination ? { destinationQueueUrl: destination.url } : {};
-    if (summary.dryRun) return { method, ...summary, moved: 0, ...target };
+    if (summary.dryRun) return { method, ...summary, moved: 0, destinationQueueUrl };
     try {
       const task = await runMessageMoveTask(client, {
         sourceArn: dlq.arn,
-        destinationArn: destination?.arn,
+        destinationArn: destination.arn,
         maxMessagesPerSecond: options.maxMessagesPerSecond,
         wait: options.waitForMoveTask ?? true,
         pollIntervalMs: options.pollIntervalMs ?? 2000,
         onProgress: (moved, toMove) => report(moved, toMove ?? total),
       });
-      return { method, ...summary, moved: task.moved, ...target, taskHandle: task.taskHandle, taskStatus: task.status };
+      if (task.status !== 'RUNNING' && task.status !== 'COMPLETED') {
+        const remaining = Math.max(0, (task.toMove ?? dlq.approximateMessages) - task.moved);
+        throw new MoveTaskEndedError(dlq.url, destinationQueueUrl, task.taskHandle, task.status, task.moved, remaining, task.failureReason);
+      }
+      return { method, ...summary, moved: task.moved, destinationQueueUrl, taskHandle: task.taskHandle, taskStatus: task.status };
     } catch (error) {
       if (!isUnsupportedOperation(error)) throw error;
       method = 'receive-send-delete';
@@ -144,9 +185,6 @@ async function redriveWith(client: SQSClient, options: RedriveOptions): Promise<
     }
   }
 
-  const destinationQueueUrl = options.destinationQueueUrl
-    ?? pickSourceQueue(dlq.url, await deadLetterSourceQueues(client, dlq.url, dlq.arn));
-  checkDestination(dlq, destinationQueueUrl);
   if (summary.dryRun) return { method, reason, ...summary, moved: 0, destinationQueueUrl };
   const moved = await copyMessages(client, {
     deadLetterQueueUrl: dlq.url,
@@ -163,24 +201,39 @@ async function redriveWith(client: SQSClient, options: RedriveOptions): Promise<
 /**
  * Picks the method for a dead-letter queue. FIFO queues move message by message: that keeps
  * each group's order under our control and works on every endpoint. A message limit does too,
- * since a message move task always moves everything.
+ * since a message move task always moves everything; and so does asking for it.
  */
-export function chooseMethod(dlq: Pick<QueueFacts, 'fifo'>, options: Pick<RedriveOptions, 'maxMessages'>): { method: RedriveMethod; reason?: string } {
-  if (dlq.fifo) return { method: 'receive-send-delete', reason: 'a FIFO queue is moved message by message to keep the order of each message group' };
-  if (options.maxMessages !== undefined) return { method: 'receive-send-delete', reason: 'a message move task cannot be limited to a number of messages' };
+export function chooseMethod(dlq: Pick<QueueFacts, 'url' | 'fifo'>, options: Pick<RedriveOptions, 'maxMessages' | 'method'>): { method: RedriveMethod; reason?: string } {
+  const byMessage = (reason: string) => {
+    if (options.method === 'message-move-task') throw new Error(`redrive: a message move task cannot redrive ${dlq.url}: ${reason}`);
+    return { method: 'receive-send-delete' as const, reason };
+  };
+  if (dlq.fifo) return byMessage('a FIFO queue is moved message by message to keep the order of each message group');
+  if (options.maxMessages !== undefined) return byMessage('a message move task cannot be limited to a number of messages');
+  if (options.method === 'receive-send-delete') return { method: 'receive-send-delete', reason: 'moving message by message was asked for' };
   return { method: 'message-move-task' };
 }
 
-/** A FIFO queue's messages need a FIFO destination (group ids), and a standard queue's a standard one. */
-export function checkDestination(dlq: Pick<QueueFacts, 'url' | 'fifo'>, destinationQueueUrl: string): void {
-  if (dlq.fifo !== destinationQueueUrl.endsWith('.fifo')) {
+/**
+ * The destination is another queue (a DLQ redriven into itself moves its messages round and round
+ * for ever) of the same type: a FIFO queue's messages need a FIFO destination (group ids), and a
+ * standard queue's a standard one. Queues are compared by ARN: two URLs can name one queue.
+ */
+export function checkDestination(dlq: Pick<QueueFacts, 'url' | 'arn' | 'fifo'>, destination: Pick<QueueFacts, 'url' | 'arn' | 'fifo'>): void {
+  if (destination.arn === dlq.arn) {
+    throw new Error(`refusing to redrive ${dlq.url} into itself: give the queue its messages belong in as the destination`);
+  }
+  if (dlq.fifo !== destination.fifo) {
     const kind = (fifo: boolean) => (fifo ? 'a FIFO' : 'a standard');
-    throw new Error(`${dlq.url} is ${kind(dlq.fifo)} queue but ${destinationQueueUrl} is ${kind(!dlq.fifo)} queue; redrive to a queue of the same type`);
+    throw new Error(`${dlq.url} is ${kind(dlq.fifo)} queue but ${destination.url} is ${kind(destination.fifo)} queue; redrive to a queue of the same type`);
   }
 }
 
 function checkOptions(options: RedriveOptions): void {
-  const { maxMessages, maxMessagesPerSecond } = options;
+  const { maxMessages, maxMessagesPerSecond, method } = options;
+  if (method !== undefined && method !== 'message-move-task' && method !== 'receive-send-delete') {
+    throw new Error(`redrive: method must be 'message-move-task' or 'receive-send-delete', got ${String(method)}`);
+  }
   if (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) {
     throw new Error(`redrive: maxMessages must be a positive integer, got ${maxMessages}`);
   }

@@ -8,18 +8,27 @@ import { isUnsupportedOperation } from '../../runtime/src/unsupported-operation'
 
 describe('chooseMethod', () => {
   test('a standard queue without a limit: a message move task', () => {
-    expect(chooseMethod({ fifo: false }, {})).toEqual({ method: 'message-move-task' });
+    expect(chooseMethod({ url: 'q', fifo: false }, {})).toEqual({ method: 'message-move-task' });
   });
   test('FIFO, or a message limit: receive → send → delete, with the reason', () => {
-    expect(chooseMethod({ fifo: true }, {})).toEqual({ method: 'receive-send-delete', reason: expect.stringMatching(/FIFO .* order of each message group/) });
-    expect(chooseMethod({ fifo: false }, { maxMessages: 5 })).toEqual({ method: 'receive-send-delete', reason: expect.stringMatching(/cannot be limited/) });
+    expect(chooseMethod({ url: 'q', fifo: true }, {})).toEqual({ method: 'receive-send-delete', reason: expect.stringMatching(/FIFO .* order of each message group/) });
+    expect(chooseMethod({ url: 'q', fifo: false }, { maxMessages: 5 })).toEqual({ method: 'receive-send-delete', reason: expect.stringMatching(/cannot be limited/) });
+  });
+  test('a method asked for: receive → send → delete anywhere; a message move task only where one can do it', () => {
+    expect(chooseMethod({ url: 'q', fifo: false }, { method: 'receive-send-delete' })).toEqual({ method: 'receive-send-delete', reason: 'moving message by message was asked for' });
+    expect(chooseMethod({ url: 'q', fifo: false }, { method: 'message-move-task' })).toEqual({ method: 'message-move-task' });
+    expect(() => chooseMethod({ url: 'q.fifo', fifo: true }, { method: 'message-move-task' })).toThrow('redrive: a message move task cannot redrive q.fifo: a FIFO queue is moved message by message to keep the order of each message group');
+    expect(() => chooseMethod({ url: 'q', fifo: false }, { method: 'message-move-task', maxMessages: 1 })).toThrow(/cannot be limited/);
   });
 });
 
-test('checkDestination: the same queue type only', () => {
-  expect(() => checkDestination({ url: 'q.fifo', fifo: true }, 'src.fifo')).not.toThrow();
-  expect(() => checkDestination({ url: 'q', fifo: false }, 'src')).not.toThrow();
-  expect(() => checkDestination({ url: 'q', fifo: false }, 'src.fifo')).toThrow('q is a standard queue but src.fifo is a FIFO queue; redrive to a queue of the same type');
+test('checkDestination: another queue (by ARN), of the same type', () => {
+  const queue = (url: string, fifo = url.endsWith('.fifo')) => ({ url, arn: `arn:aws:sqs:us-east-1:123456789012:${url.split('/').pop()}`, fifo });
+  expect(() => checkDestination(queue('q.fifo'), queue('src.fifo'))).not.toThrow();
+  expect(() => checkDestination(queue('q'), queue('src'))).not.toThrow();
+  expect(() => checkDestination(queue('q'), queue('src.fifo'))).toThrow('q is a standard queue but src.fifo is a FIFO queue; redrive to a queue of the same type');
+  expect(() => checkDestination(queue('https://sqs.us-east-1.amazonaws.com/123456789012/q'), queue('https://queue.amazonaws.com/123456789012/q')))
+    .toThrow('refusing to redrive https://sqs.us-east-1.amazonaws.com/123456789012/q into itself: give the queue its messages belong in as the destination');
 });
 
 test('pickSourceQueue: exactly one, else an error that asks for the destination', () => {

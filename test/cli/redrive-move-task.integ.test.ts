@@ -6,9 +6,14 @@
  * serialized; every other call (GetQueueAttributes for ARNs and depth) goes to fauxqs. The
  * fallback, when an endpoint answers StartMessageMoveTask with an error, runs against fauxqs
  * itself.
+ *
+ * The task always names its destination: most messages in a consumer's DLQ were sent there
+ * directly (poison from the runtime, SNS delivery failures), so SQS knows no source queue to
+ * return them to, and StartMessageMoveTask without DestinationArn does not support the DLQs of
+ * SNS subscriptions.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { redrive, type RedriveProgress } from '@cdk-fanout/runtime';
+import { MoveTaskEndedError, redrive, type RedriveProgress } from '@cdk-fanout/runtime/redrive';
 import { drainQueue } from '@cdk-fanout/testing';
 import { sqsClient } from '@cdk-fanout/testing';
 import { answerOperations } from '@cdk-fanout/testing';
@@ -17,16 +22,18 @@ import { createSourceAndDlq, depth, envelopeBody, envelopeId, send } from '@cdk-
 const TASK_HANDLE = 'eyJ0YXNrSWQiOiJkYzE2OWUwNC0wZTU1LTQ0ZDItYWE5MC1jMDgwY2ExZjM2ZjciLCJzb3VyY2VBcm4iOiJhcm46YXdzOnNxczp1cy1lYXN0LTE6MDAwMDAwMDAwMDAwOmRscSJ9';
 
 /** Recorded ListMessageMoveTasks bodies: our task running, then finished (SQS drops the handle of a finished task). */
-function listResponses(sourceArn: string, finalStatus: 'COMPLETED' | 'FAILED') {
+function listResponses(sourceArn: string, finalStatus: 'COMPLETED' | 'FAILED' | 'CANCELLED') {
   const previous = { Status: 'COMPLETED', SourceArn: sourceArn, ApproximateNumberOfMessagesMoved: 29, ApproximateNumberOfMessagesToMove: 29, StartedTimestamp: 1_342_428_272_093 };
   const started = 1_442_428_276_921;
   return [
     { Results: [{ TaskHandle: TASK_HANDLE, Status: 'RUNNING', SourceArn: sourceArn, MaxNumberOfMessagesPerSecond: 50, ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 3, StartedTimestamp: started }, previous] },
     {
       Results: [
-        finalStatus === 'COMPLETED'
-          ? { Status: 'COMPLETED', SourceArn: sourceArn, MaxNumberOfMessagesPerSecond: 50, ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 3, StartedTimestamp: started }
-          : { Status: 'FAILED', SourceArn: sourceArn, ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 3, FailureReason: 'AWS.SimpleQueueService.NonExistentQueue', StartedTimestamp: started },
+        {
+          COMPLETED: { Status: 'COMPLETED', SourceArn: sourceArn, MaxNumberOfMessagesPerSecond: 50, ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 3, StartedTimestamp: started },
+          FAILED: { Status: 'FAILED', SourceArn: sourceArn, ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 3, FailureReason: 'AWS.SimpleQueueService.NonExistentQueue', StartedTimestamp: started },
+          CANCELLED: { Status: 'CANCELLED', SourceArn: sourceArn, ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 3, StartedTimestamp: started },
+        }[finalStatus],
         previous,
       ],
     },
@@ -46,10 +53,11 @@ async function dlqWithThreeMessages(prefix: string) {
 }
 
 describe('redrive with a message move task (recorded SQS responses)', () => {
-  test('starts the task on the DLQ with the rate, waits until it completes, and reports progress', async () => {
-    const { dlq } = await dlqWithThreeMessages('cli-move-task');
+  test('starts the task on the DLQ with its source queue as the destination and the rate, waits until it completes, and reports progress', async () => {
+    const { source, dlq } = await dlqWithThreeMessages('cli-move-task');
     const client = sqsClient();
     const answered = answerOperations(client, {
+      ListDeadLetterSourceQueues: [{ queueUrls: [source.url] }],
       StartMessageMoveTask: [{ TaskHandle: TASK_HANDLE }],
       ListMessageMoveTasks: listResponses(dlq.arn, 'COMPLETED'),
     });
@@ -59,12 +67,13 @@ describe('redrive with a message move task (recorded SQS responses)', () => {
     client.destroy();
 
     expect(answered).toEqual([
-      // No DestinationArn: SQS returns each message to the queue it came from.
-      { operation: 'StartMessageMoveTask', body: { SourceArn: dlq.arn, MaxNumberOfMessagesPerSecond: 50 } },
+      { operation: 'ListDeadLetterSourceQueues', body: { QueueUrl: dlq.url, MaxResults: 1000 } },
+      // Always a DestinationArn: a message sent to the DLQ directly has no queue it came from.
+      { operation: 'StartMessageMoveTask', body: { SourceArn: dlq.arn, DestinationArn: source.arn, MaxNumberOfMessagesPerSecond: 50 } },
       { operation: 'ListMessageMoveTasks', body: { SourceArn: dlq.arn, MaxResults: 10 } },
       { operation: 'ListMessageMoveTasks', body: { SourceArn: dlq.arn, MaxResults: 10 } },
     ]);
-    expect(result).toEqual({ method: 'message-move-task', dryRun: false, approximateMessages: 3, moved: 3, taskHandle: TASK_HANDLE, taskStatus: 'COMPLETED' });
+    expect(result).toEqual({ method: 'message-move-task', dryRun: false, approximateMessages: 3, moved: 3, destinationQueueUrl: source.url, taskHandle: TASK_HANDLE, taskStatus: 'COMPLETED' });
     expect(progress).toEqual([{ moved: 1, total: 3 }, { moved: 3, total: 3 }]);
   });
 
@@ -81,17 +90,54 @@ describe('redrive with a message move task (recorded SQS responses)', () => {
     expect(result).toMatchObject({ method: 'message-move-task', taskStatus: 'RUNNING', taskHandle: TASK_HANDLE, destinationQueueUrl: elsewhere.url });
   });
 
-  test('a failed task is an error with its reason', async () => {
-    const { dlq } = await dlqWithThreeMessages('cli-move-task-failed');
+  test.each([
+    ['FAILED', 2, 1, 'message move task FAILED (AWS.SimpleQueueService.NonExistentQueue) after moving ~2 message(s); ~1 remain in'],
+    ['CANCELLED', 1, 2, 'message move task CANCELLED after moving ~1 message(s); ~2 remain in'],
+  ] as const)('a task that ends %s is an error that says how many messages remain', async (status, moved, remaining, message) => {
+    const { source, dlq } = await dlqWithThreeMessages(`cli-move-task-${status.toLowerCase()}`);
     const client = sqsClient();
-    answerOperations(client, { StartMessageMoveTask: [{ TaskHandle: TASK_HANDLE }], ListMessageMoveTasks: listResponses(dlq.arn, 'FAILED') });
+    answerOperations(client, { StartMessageMoveTask: [{ TaskHandle: TASK_HANDLE }], ListMessageMoveTasks: listResponses(dlq.arn, status) });
 
-    await expect(redrive({ queueUrl: dlq.url, pollIntervalMs: 0, client })).rejects.toThrow(/message move task failed after moving ~2 message\(s\): AWS.SimpleQueueService.NonExistentQueue/);
+    const error = await redrive({ queueUrl: dlq.url, destinationQueueUrl: source.url, pollIntervalMs: 0, client }).catch((caught: unknown) => caught);
     client.destroy();
+
+    expect(error).toBeInstanceOf(MoveTaskEndedError);
+    expect(error).toMatchObject({ taskStatus: status, moved, remaining, queueUrl: dlq.url, destinationQueueUrl: source.url, taskHandle: TASK_HANDLE });
+    expect((error as Error).message).toBe(`${message} ${dlq.url}. Nothing was lost: redrive again, or with method 'receive-send-delete' to move them message by message`);
+  });
+
+  test('method receive-send-delete skips the message move task', async () => {
+    const { source, dlq } = await dlqWithThreeMessages('cli-move-task-forced');
+    const client = sqsClient();
+    const answered = answerOperations(client, { StartMessageMoveTask: [{ TaskHandle: TASK_HANDLE }], ListMessageMoveTasks: listResponses(dlq.arn, 'COMPLETED') });
+
+    const result = await redrive({ queueUrl: dlq.url, method: 'receive-send-delete', client });
+    client.destroy();
+
+    expect(answered).toEqual([]);
+    expect(result).toMatchObject({ method: 'receive-send-delete', reason: 'moving message by message was asked for', moved: 3, destinationQueueUrl: source.url });
+    expect(await depth(sqs, dlq.url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  test.each([
+    ['with a message move task', {}],
+    ['message by message', { maxMessages: 5 }],
+  ])('refuses to redrive a dead-letter queue into itself (%s), before moving anything', async (_, limit) => {
+    const { dlq } = await dlqWithThreeMessages('cli-move-task-itself');
+    const client = sqsClient();
+    const answered = answerOperations(client, { StartMessageMoveTask: [{ TaskHandle: TASK_HANDLE }], ListMessageMoveTasks: listResponses(dlq.arn, 'COMPLETED') });
+
+    await expect(redrive({ queueUrl: dlq.url, destinationQueueUrl: dlq.url, pollIntervalMs: 0, client, ...limit }))
+      .rejects.toThrow(`refusing to redrive ${dlq.url} into itself: give the queue its messages belong in as the destination`);
+    client.destroy();
+
+    expect(answered).toEqual([]);
+    expect(await depth(sqs, dlq.url)).toEqual({ visible: 3, inFlight: 0 });
+    expect((await drainQueue(sqs, dlq.url)).map((message) => message.Attributes?.ApproximateReceiveCount)).toEqual(['1', '1', '1']);
   });
 
   test('a dry run starts no task', async () => {
-    const { dlq } = await dlqWithThreeMessages('cli-move-task-dry');
+    const { source, dlq } = await dlqWithThreeMessages('cli-move-task-dry');
     const client = sqsClient();
     const answered = answerOperations(client, { StartMessageMoveTask: [{ TaskHandle: TASK_HANDLE }], ListMessageMoveTasks: listResponses(dlq.arn, 'COMPLETED') });
 
@@ -99,7 +145,7 @@ describe('redrive with a message move task (recorded SQS responses)', () => {
     client.destroy();
 
     expect(answered).toEqual([]);
-    expect(result).toEqual({ method: 'message-move-task', dryRun: true, approximateMessages: 3, moved: 0 });
+    expect(result).toEqual({ method: 'message-move-task', dryRun: true, approximateMessages: 3, moved: 0, destinationQueueUrl: source.url });
   });
 });
 

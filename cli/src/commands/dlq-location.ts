@@ -11,28 +11,47 @@ export const DLQ_LOCATION_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 
 /** The DLQ URL from `--queue-url`, or looked up from `--stack` and `--consumer`. */
 export async function deadLetterQueueUrl(context: CommandContext): Promise<string> {
+  return (await locateDeadLetterQueue(context)).deadLetterQueueUrl;
+}
+
+/**
+ * The DLQ named by `--queue-url`, or by `--stack` and `--consumer`; with `withQueue`, the stack's
+ * lookup also gives the consumer's own queue (the queue the DLQ's messages belong in). A bare
+ * `--queue-url` says nothing about the consumer: `queueUrl` is then absent.
+ */
+export async function locateDeadLetterQueue(context: CommandContext, { withQueue = false } = {}): Promise<{ deadLetterQueueUrl: string; queueUrl?: string }> {
   const queueUrl = optionalString(context.values, 'queue-url');
   const stack = optionalString(context.values, 'stack');
   const consumer = optionalString(context.values, 'consumer');
   if (queueUrl !== undefined) {
     if (stack !== undefined || consumer !== undefined) throw new UsageError('give either --queue-url or --stack with --consumer, not both');
-    return queueUrl;
+    return { deadLetterQueueUrl: queueUrl };
   }
   if (stack === undefined || consumer === undefined) throw new UsageError('--queue-url is required (or --stack with --consumer)');
-  return deadLetterQueueUrlFromStack(context.clients.cloudFormation(), stack, consumer);
+  return consumerQueueUrlsFromStack(context.clients.cloudFormation(), stack, consumer, { withQueue });
+}
+
+/** The URL of a consumer's DLQ in a deployed stack (see `consumerQueueUrlsFromStack`). */
+export async function deadLetterQueueUrlFromStack(client: CloudFormationClient, stack: string, consumer: string): Promise<string> {
+  return (await consumerQueueUrlsFromStack(client, stack, consumer)).deadLetterQueueUrl;
 }
 
 /**
- * The URL of a consumer's DLQ in a deployed stack: the deployed template names the queue by its
- * tags (`findConsumerQueues`, the lookup the local deployment uses too), then CloudFormation gives
- * that resource's physical id, the queue URL.
+ * The URLs of a consumer's DLQ (and, with `withQueue`, its queue) in a deployed stack: the
+ * deployed template names the queues by their tags (`findConsumerQueues`, the lookup the local
+ * deployment uses too), then CloudFormation gives each resource's physical id, the queue URL.
  */
-export async function deadLetterQueueUrlFromStack(client: CloudFormationClient, stack: string, consumer: string): Promise<string> {
+export async function consumerQueueUrlsFromStack(client: CloudFormationClient, stack: string, consumer: string, { withQueue = false } = {}): Promise<{ deadLetterQueueUrl: string; queueUrl?: string }> {
   const { TemplateBody } = await client.send(new GetTemplateCommand({ StackName: stack, TemplateStage: 'Original' }));
-  const { deadLetterQueue } = findConsumerQueues(queuesOfTemplate(parseTemplate(TemplateBody, stack)), consumer, `stack ${stack}`);
-  const { StackResourceDetail } = await client.send(new DescribeStackResourceCommand({ StackName: stack, LogicalResourceId: deadLetterQueue.logicalId }));
+  const { queue, deadLetterQueue } = findConsumerQueues(queuesOfTemplate(parseTemplate(TemplateBody, stack)), consumer, `stack ${stack}`);
+  const deadLetterQueueUrl = await physicalId(client, stack, deadLetterQueue.logicalId);
+  return withQueue ? { deadLetterQueueUrl, queueUrl: await physicalId(client, stack, queue.logicalId) } : { deadLetterQueueUrl };
+}
+
+async function physicalId(client: CloudFormationClient, stack: string, logicalId: string): Promise<string> {
+  const { StackResourceDetail } = await client.send(new DescribeStackResourceCommand({ StackName: stack, LogicalResourceId: logicalId }));
   if (!StackResourceDetail?.PhysicalResourceId) {
-    throw new Error(`stack ${stack}: ${deadLetterQueue.logicalId} has no physical id yet (status ${StackResourceDetail?.ResourceStatus ?? 'unknown'})`);
+    throw new Error(`stack ${stack}: ${logicalId} has no physical id yet (status ${StackResourceDetail?.ResourceStatus ?? 'unknown'})`);
   }
   return StackResourceDetail.PhysicalResourceId;
 }

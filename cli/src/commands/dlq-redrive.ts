@@ -1,18 +1,19 @@
-import { MAX_MESSAGES_PER_SECOND, redrive, type RedriveResult } from '@cdk-fanout/runtime/redrive';
-import { optionalInteger, optionalString, type Command } from './command';
-import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl } from './dlq-location';
-import { progressBar } from './progress-bar';
+import { MAX_MESSAGES_PER_SECOND, MoveTaskEndedError, redrive, type RedriveResult } from '@cdk-fanout/runtime/redrive';
+import { optionalInteger, optionalString, type Command } from './command.js';
+import { DLQ_LOCATION_OPTIONS, locateDeadLetterQueue } from './dlq-location.js';
+import { progressBar } from './progress-bar.js';
 
 export const dlqRedrive: Command = {
   name: 'dlq redrive',
-  summary: 'Move the messages of a dead-letter queue back to their source queue (or another).',
-  description: 'Standard queues use an SQS message move task; FIFO queues, --max and endpoints without message move tasks '
-    + 'receive, send, then delete each message in order. Stopped part-way, run it again: nothing is lost.',
+  summary: 'Move the messages of a dead-letter queue back to their consumer\'s queue (or another).',
+  description: 'Standard queues use an SQS message move task; FIFO queues, --max, --message-by-message and endpoints without message '
+    + 'move tasks receive, send, then delete each message in order. Stopped part-way, run it again: nothing is lost.',
   options: {
     ...DLQ_LOCATION_OPTIONS,
-    to: { type: 'string', value: 'URL', description: 'URL of the destination queue (default: the source queue of the dead-letter queue)' },
+    to: { type: 'string', value: 'URL', description: 'URL of the destination queue (default: the consumer\'s queue, the one whose redrive policy names the dead-letter queue)' },
     max: { type: 'string', value: 'N', description: 'move at most N messages (default: all; moves message by message)' },
     rate: { type: 'string', value: 'N', description: `at most N messages per second, 1 to ${MAX_MESSAGES_PER_SECOND} (default: no limit)` },
+    'message-by-message': { type: 'boolean', description: 'receive, send and delete each message instead of an SQS message move task' },
     'dry-run': { type: 'boolean', description: 'say what would be moved where, and change nothing' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
@@ -23,19 +24,25 @@ export const dlqRedrive: Command = {
   async run(context) {
     const maxMessages = optionalInteger(context.values, 'max', 1);
     const maxMessagesPerSecond = optionalInteger(context.values, 'rate', 1, MAX_MESSAGES_PER_SECOND);
-    const queueUrl = await deadLetterQueueUrl(context);
+    const to = optionalString(context.values, 'to');
+    // By stack and consumer the template names the consumer's queue; by URL, redrive asks SQS which queue names the DLQ.
+    const { deadLetterQueueUrl: queueUrl, queueUrl: consumerQueueUrl } = await locateDeadLetterQueue(context, { withQueue: to === undefined });
     const bar = progressBar(context.io);
     let result: RedriveResult;
     try {
       result = await redrive({
         queueUrl,
-        destinationQueueUrl: optionalString(context.values, 'to'),
+        destinationQueueUrl: to ?? consumerQueueUrl,
         maxMessages,
         maxMessagesPerSecond,
+        ...(context.values['message-by-message'] === true ? { method: 'receive-send-delete' as const } : {}),
         dryRun: context.values['dry-run'] === true,
         client: context.clients.sqs(),
         onProgress: ({ moved, total }) => bar.update(moved, total),
       });
+    } catch (error) {
+      if (!(error instanceof MoveTaskEndedError)) throw error;
+      throw new Error(`${error.summary}. Nothing was lost: run it again, or add --message-by-message to move them by receive, send and delete`, { cause: error });
     } finally {
       bar.finish();
     }
@@ -45,7 +52,7 @@ export const dlqRedrive: Command = {
 
 /** The outcome in a sentence or two: what moved (or would), where, how, and why that way. */
 export function describeRedrive(queueUrl: string, result: RedriveResult): string {
-  const destination = result.destinationQueueUrl ?? 'the queue each message came from';
+  const destination = result.destinationQueueUrl;
   const how = result.method === 'message-move-task'
     ? 'with an SQS message move task'
     : `by receive, send and delete${result.reason ? ` (${result.reason})` : ''}`;
