@@ -54,8 +54,9 @@ export interface FanOutTopicProps {
    * One customer-managed KMS key for the topic and every consumer queue and dead-letter queue.
    *
    * The key policy must let `sns.amazonaws.com` use the key (`kms:GenerateDataKey*`,
-   * `kms:Decrypt`); it is granted here when the key is defined in this app. The AWS-managed
-   * `alias/aws/sqs` key cannot be used: SNS cannot deliver to queues encrypted with it.
+   * `kms:Decrypt`); it is granted here when the key is defined in this app. AWS-managed keys
+   * (`alias/aws/sqs`, `alias/aws/sns`) are refused: their policies cannot be changed, so SNS could
+   * not deliver to queues encrypted with them.
    *
    * @default - the topic uses the AWS-managed `alias/aws/sns` key and the queues use SQS-managed
    *   server-side encryption (SSE-SQS): encrypted at rest, no key to pay for or manage
@@ -65,6 +66,9 @@ export interface FanOutTopicProps {
   /**
    * The topic that receives every alarm of this fan-out (ALARM and OK transitions): the topic
    * alarms and every consumer's alarms.
+   *
+   * When it is encrypted, its key must be customer-managed: one encrypted with the AWS-managed
+   * `alias/aws/sns` key is refused, since CloudWatch cannot use that key and no alarm would arrive.
    *
    * @default - alarms are created without actions
    */

@@ -1,16 +1,24 @@
 import type { FanOutTopicProps } from '../fanout-topic';
-import { AWS_MANAGED_SQS_KEY, isAwsManagedSqsKey } from './encryption';
+import { awsManagedKeyAlias } from './encryption';
 import { ValidationRule } from './validation';
 
 /** Props that configure a topic this construct creates, so they mean nothing with an adopted `topic`. */
 const NEW_TOPIC_OPTIONS = ['topicName', 'contentBasedDeduplication'] as const;
 
+/** The AWS-managed key the alarm topic is encrypted with, when it is one. */
+const alarmTopicKeyAlias = (props: FanOutTopicProps) => props.alarmTopic?.masterKey && awsManagedKeyAlias(props.alarmTopic.masterKey);
+
 /** Every rule of a fan-out's props; all broken ones are reported together. */
 export const FAN_OUT_TOPIC_RULES: ReadonlyArray<ValidationRule<FanOutTopicProps>> = [
   {
-    condition: (props) => props.encryptionKey !== undefined && isAwsManagedSqsKey(props.encryptionKey),
-    message: () => `encryptionKey is the AWS-managed key ${AWS_MANAGED_SQS_KEY}, which SNS cannot use to deliver to a queue; `
+    condition: (props) => props.encryptionKey !== undefined && awsManagedKeyAlias(props.encryptionKey) !== undefined,
+    message: (props) => `encryptionKey is the AWS-managed key ${awsManagedKeyAlias(props.encryptionKey!)}, which SNS cannot use to deliver to a queue; `
       + 'remove encryptionKey (queues then use SQS-managed encryption) or give a customer-managed kms.Key',
+  },
+  {
+    condition: (props) => alarmTopicKeyAlias(props) !== undefined,
+    message: (props) => `alarmTopic is encrypted with the AWS-managed key ${alarmTopicKeyAlias(props)}, whose policy cannot let CloudWatch (cloudwatch.amazonaws.com) use it, `
+      + 'so no alarm would reach the topic; encrypt the alarm topic with a customer-managed kms.Key (its policy is granted here when the key is defined in this app)',
   },
   {
     condition: (props) => props.topic === undefined && props.contentBasedDeduplication === true && !props.fifo,

@@ -162,4 +162,36 @@ describe('FanOutTopic options', () => {
     expect(alarms).toHaveLength(2);
     expect(fanOut.alarms).toEqual([]);
   });
+
+  test('the AWS-managed alias/aws/sns key is refused as encryptionKey too: SQS cannot encrypt the queues with it', () => {
+    const stack = newStack();
+    const managed = kms.Alias.fromAliasName(stack, 'Managed', 'alias/aws/sns');
+    expect(() => new FanOutTopic(stack, 'Orders', { encryptionKey: managed })).toThrow(new Error(
+      'Test/Orders: encryptionKey is the AWS-managed key alias/aws/sns, which SNS cannot use to deliver to a queue; '
+      + 'remove encryptionKey (queues then use SQS-managed encryption) or give a customer-managed kms.Key',
+    ));
+  });
+
+  test('an alarm topic encrypted with an AWS-managed key is refused: CloudWatch could not deliver any alarm to it', () => {
+    const stack = newStack();
+    const message = (alias: string) => `alarmTopic is encrypted with the AWS-managed key ${alias}, whose policy cannot let CloudWatch (cloudwatch.amazonaws.com) use it, `
+      + 'so no alarm would reach the topic; encrypt the alarm topic with a customer-managed kms.Key (its policy is granted here when the key is defined in this app)';
+    const created = new sns.Topic(stack, 'Ops', { masterKey: kms.Alias.fromAliasName(stack, 'SnsKey', 'alias/aws/sns') });
+    expect(() => new FanOutTopic(stack, 'Orders', { alarmTopic: created })).toThrow(new Error(`Test/Orders: ${message('alias/aws/sns')}`));
+    const imported = sns.Topic.fromTopicAttributes(stack, 'ImportedOps', {
+      topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
+      keyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/sns',
+    });
+    expect(() => new FanOutTopic(stack, 'Payments', { alarmTopic: imported })).toThrow(new Error(`Test/Payments: ${message('alias/aws/sns')}`));
+    const otherFanOut = new FanOutTopic(stack, 'Other');
+    expect(() => new FanOutTopic(stack, 'Shipping', { alarmTopic: otherFanOut.topic })).toThrow(/Test\/Shipping: alarmTopic is encrypted with the AWS-managed key alias\/aws\/sns/);
+  });
+
+  test('an alarm topic with a customer-managed key, or without a key known here, is fine', () => {
+    const stack = newStack();
+    new FanOutTopic(stack, 'Orders', { alarmTopic: new sns.Topic(stack, 'Ops', { masterKey: new kms.Key(stack, 'OpsKey') }) });
+    new FanOutTopic(stack, 'Payments', { alarmTopic: sns.Topic.fromTopicArn(stack, 'ImportedOps', 'arn:aws:sns:eu-west-1:123456789012:ops') });
+    template(stack).resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  });
 });
+
