@@ -1,7 +1,7 @@
 import { MAX_MESSAGES_PER_SECOND, MoveTaskEndedError, redrive, type RedriveResult } from '@cdk-fanout/runtime/redrive';
-import { optionalInteger, optionalString, type Command } from './command.js';
-import { DLQ_LOCATION_OPTIONS, locateDeadLetterQueue } from './dlq-location.js';
-import { progressBar } from './progress-bar.js';
+import { optionalInteger, optionalString, type Command } from './command';
+import { DLQ_LOCATION_OPTIONS, locateDeadLetterQueue } from './dlq-location';
+import { progressBar } from './progress-bar';
 
 export const dlqRedrive: Command = {
   name: 'dlq redrive',
