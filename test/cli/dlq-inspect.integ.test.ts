@@ -5,7 +5,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { drainQueue } from '@cdk-fanout/testing';
 import { sqsClient } from '@cdk-fanout/testing';
-import { createSourceAndDlq, depth, envelopeBody, envelopeId, send } from '@cdk-fanout/testing';
+import { createQueue, createSourceAndDlq, depth, envelopeBody, envelopeId, send } from '@cdk-fanout/testing';
 import { fanout } from './support/run';
 
 let sqs: SQSClient;
@@ -96,5 +96,24 @@ describe('fanout dlq inspect', () => {
     expect(run.stdout.trimEnd().split('\n')).toHaveLength(1 + 2 + 1);
     expect(run.stdout).toContain(`2 of ~3 message(s) in ${dlq.url} (the first 2; --max for more)`);
     expect(await depth(sqs, dlq.url)).toEqual({ visible: 3, inFlight: 0 });
+  });
+
+  test('a queue that is not a dead-letter queue (a live consumer queue) is refused in one line and not read, unless --force', async () => {
+    const { source: live } = await createSourceAndDlq(sqs, 'cli-inspect-live');
+    const plain = await createQueue(sqs, 'cli-inspect-plain');
+    for (const queue of [live.url, plain.url]) await send(sqs, queue, envelopeBody('live-1'));
+
+    const refused = await fanout(['dlq', 'inspect', '--queue-url', live.url]);
+    const forced = await fanout(['dlq', 'inspect', '--queue-url', plain.url, '--force']);
+
+    expect(refused).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `fanout dlq inspect: ${live.url} is not a dead-letter queue (no queue's redrive policy names it): each inspection raises its messages' receive counts until SQS dead-letters them; pass --force to run on it anyway\n`,
+    });
+    // Not received at all: this read is its first.
+    expect((await drainQueue(sqs, live.url)).map((message) => message.Attributes?.ApproximateReceiveCount)).toEqual(['1']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain(`1 of ~1 message(s) in ${plain.url}`);
   });
 });

@@ -1,7 +1,7 @@
 /* `fanout dlq purge` against fauxqs: it deletes only with a confirmation, and never by default in a script. */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { sqsClient } from '@cdk-fanout/testing';
-import { createSourceAndDlq, depth, envelopeBody, send } from '@cdk-fanout/testing';
+import { createQueue, createSourceAndDlq, depth, envelopeBody, send } from '@cdk-fanout/testing';
 import { fanout } from './support/run';
 
 let sqs: SQSClient;
@@ -53,5 +53,23 @@ describe('fanout dlq purge', () => {
     expect(await depth(sqs, kept)).toEqual({ visible: 2, inFlight: 0 });
     expect(await depth(sqs, closed)).toEqual({ visible: 2, inFlight: 0 });
     expect(await depth(sqs, purged)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  test('a queue that is not a dead-letter queue (a live consumer queue) is refused in one line, even with --yes, unless --force', async () => {
+    const { source: live } = await createSourceAndDlq(sqs, 'cli-purge-live');
+    const plain = await createQueue(sqs, 'cli-purge-plain');
+    for (const queue of [live.url, plain.url]) await send(sqs, queue, envelopeBody('live-1'));
+
+    const refused = await fanout(['dlq', 'purge', '--queue-url', live.url, '--yes']);
+    const forced = await fanout(['dlq', 'purge', '--queue-url', plain.url, '--yes', '--force']);
+
+    expect(refused).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `fanout dlq purge: ${live.url} is not a dead-letter queue (no queue's redrive policy names it): purging it deletes messages still waiting to be processed; pass --force to run on it anyway\n`,
+    });
+    expect(await depth(sqs, live.url)).toEqual({ visible: 1, inFlight: 0 });
+    expect(forced.code).toBe(0);
+    expect(await depth(sqs, plain.url)).toEqual({ visible: 0, inFlight: 0 });
   });
 });

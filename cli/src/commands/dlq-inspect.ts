@@ -1,6 +1,6 @@
 import { queueFacts } from '@cdk-fanout/runtime/redrive';
 import { optionalInteger, type Command } from './command';
-import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl } from './dlq-location';
+import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl, FORCE_OPTION, requireDeadLetterQueue } from './dlq-location';
 import { dlqRow, type DlqRow } from './dlq-row';
 import { cell, formatAge, formatTable } from './format';
 import { peekMessages } from './peek';
@@ -15,6 +15,7 @@ export const dlqInspect: Command = {
     ...DLQ_LOCATION_OPTIONS,
     max: { type: 'string', value: 'N', description: `list at most N messages (default ${DEFAULT_MAX})` },
     json: { type: 'boolean', description: 'print JSON (every field and the body) instead of a table' },
+    ...FORCE_OPTION,
   },
   examples: [
     'fanout dlq inspect --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/OrdersFanOut-OrdersBillingDeadLetterQueue924D16D9-AbC',
@@ -25,6 +26,7 @@ export const dlqInspect: Command = {
     const queueUrl = await deadLetterQueueUrl(context);
     const sqs = context.clients.sqs();
     const queue = await queueFacts(sqs, queueUrl);
+    await requireDeadLetterQueue(context, sqs, queue, 'each inspection raises its messages\' receive counts until SQS dead-letters them');
     const { messages, stillHidden } = await peekMessages(sqs, queueUrl, max);
     const now = Date.now();
     const rows = messages.map((message) => dlqRow(message, now));

@@ -1,5 +1,7 @@
 import { DescribeStackResourceCommand, GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { findConsumerQueues, queuesOfTemplate } from '@cdk-fanout/runtime/names';
+import { deadLetterSourceQueues, type QueueFacts } from '@cdk-fanout/runtime/redrive';
 import { optionalString, UsageError, type CommandContext, type OptionSpec } from './command';
 
 /** The options that name a dead-letter queue: its URL, or a deployed stack and a consumer in it. */
@@ -8,6 +10,23 @@ export const DLQ_LOCATION_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   stack: { type: 'string', value: 'STACK', description: 'instead of --queue-url: the deployed stack (name or id) ...' },
   consumer: { type: 'string', value: 'ID', description: '... and the consumer\'s name or construct id (e.g. order-history or OrderHistory)' },
 };
+
+/** `--force`: of the commands that must not touch a live queue by mistake. */
+export const FORCE_OPTION: Readonly<Record<string, OptionSpec>> = {
+  force: { type: 'boolean', description: 'run on a queue even though it is not a dead-letter queue (no queue\'s redrive policy names it)' },
+};
+
+/**
+ * Refuses a queue that is not a dead-letter queue — no queue's redrive policy names it
+ * (ListDeadLetterSourceQueues) — unless `--force`: reading a live queue raises receive counts
+ * until SQS dead-letters its messages, and purging one deletes work still to be done. `what`
+ * says what the command would do to it.
+ */
+export async function requireDeadLetterQueue(context: CommandContext, sqs: SQSClient, queue: Pick<QueueFacts, 'url' | 'arn'>, what: string): Promise<void> {
+  if (context.values.force === true) return;
+  if ((await deadLetterSourceQueues(sqs, queue.url, queue.arn)).length > 0) return;
+  throw new Error(`${queue.url} is not a dead-letter queue (no queue's redrive policy names it): ${what}; pass --force to run on it anyway`);
+}
 
 /** The DLQ URL from `--queue-url`, or looked up from `--stack` and `--consumer`. */
 export async function deadLetterQueueUrl(context: CommandContext): Promise<string> {

@@ -2,7 +2,7 @@ import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { queueFacts } from '@cdk-fanout/runtime/redrive';
 import { type Command } from './command';
 import { confirm } from './confirm';
-import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl } from './dlq-location';
+import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl, FORCE_OPTION, requireDeadLetterQueue } from './dlq-location';
 
 export const dlqPurge: Command = {
   name: 'dlq purge',
@@ -11,6 +11,7 @@ export const dlqPurge: Command = {
   options: {
     ...DLQ_LOCATION_OPTIONS,
     yes: { type: 'boolean', description: 'do not ask (needed when stdin is not a terminal)' },
+    ...FORCE_OPTION,
   },
   examples: [
     'fanout dlq purge --stack OrdersFanOut --consumer billing',
@@ -19,7 +20,9 @@ export const dlqPurge: Command = {
   async run(context) {
     const queueUrl = await deadLetterQueueUrl(context);
     const sqs = context.clients.sqs();
-    const { approximateMessages } = await queueFacts(sqs, queueUrl);
+    const queue = await queueFacts(sqs, queueUrl);
+    await requireDeadLetterQueue(context, sqs, queue, 'purging it deletes messages still waiting to be processed');
+    const { approximateMessages } = queue;
     if (context.values.yes !== true) {
       if (!context.io.stdinIsTTY) {
         context.io.stderr.write(`fanout dlq purge: refusing to delete ~${approximateMessages} message(s) from ${queueUrl} without confirmation: stdin is not a terminal; pass --yes\n`);

@@ -1,7 +1,9 @@
 /**
  * `@cdk-fanout/runtime/redrive`: dead-letter queue operations for on-call tools: move messages
- * back, read a queue's facts, hand received messages back without deleting them.
+ * back, read a queue's facts, find the queues a DLQ serves, hand received messages back without
+ * deleting them.
  */
 export { MAX_MESSAGES_PER_SECOND, MoveTaskEndedError, redrive, type RedriveMethod, type RedriveOptions, type RedriveProgress, type RedriveResult } from '../redrive.js';
 export { queueFacts, type QueueFacts } from '../queue-facts.js';
 export { releaseMessages } from '../release-messages.js';
+export { deadLetterSourceQueues } from '../dead-letter-source.js';
