@@ -5,7 +5,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createAlarm } from './private/alarm';
@@ -17,6 +16,8 @@ import type { IdempotencyTable } from './idempotency-table';
 import { consumerNameFromId } from './private/consumer-name';
 import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
 import { claimHandler } from './private/handler-owner';
+import { SEND_KEY_ACTIONS } from './private/key-policy';
+import { QueueSubscription, QueueSubscriptionOptions } from './private/queue-subscription';
 import {
   CONSUMER_RULES, CONSUMER_WARNINGS, ConsumerValidationInput, DEAD_LETTER_RETENTION, functionTimeoutOf, queueBaseName, visibilityTimeoutFor,
 } from './private/validate-consumer-props';
@@ -244,7 +245,7 @@ export class Consumer extends Construct {
 
     // The subscription adds the queue policy that admits only this topic (aws:SourceArn);
     // deliveries SNS gives up on land in the same DLQ, so one alarm and one redrive cover both.
-    this.subscription = fanOut.topic.addSubscription(new subscriptions.SqsSubscription(queue, {
+    this.subscription = fanOut.topic.addSubscription(new QueueSubscription(queue, {
       rawMessageDelivery: props.rawMessageDelivery ?? true,
       ...filterPolicies(props),
       deadLetterQueue,
@@ -333,7 +334,9 @@ export class Consumer extends Construct {
       maxBatchingWindow: props.maxBatchingWindow,
       maxConcurrency: props.maxConcurrency,
     }));
-    this.deadLetterQueue.grantSendMessages(handler);
+    // Poison messages go to the DLQ. Not grantSendMessages: it also grants kms:Encrypt and kms:ReEncrypt*.
+    this.deadLetterQueue.grant(handler, 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl');
+    this.encryptionKey?.grant(handler, ...SEND_KEY_ACTIONS);
     const environment: Record<string, string> = {
       [ENV_CONSUMER_NAME]: this.consumerName,
       [ENV_DLQ_URL]: this.deadLetterQueue.queueUrl,
@@ -353,7 +356,7 @@ export class Consumer extends Construct {
   }
 }
 
-function filterPolicies(props: ConsumerOptions): Pick<subscriptions.SqsSubscriptionProps, 'filterPolicy' | 'filterPolicyWithMessageBody'> {
+function filterPolicies(props: ConsumerOptions): Pick<QueueSubscriptionOptions, 'filterPolicy' | 'filterPolicyWithMessageBody'> {
   const types = props.eventTypes && sns.SubscriptionFilter.stringFilter({ allowlist: props.eventTypes });
   if (props.filterPolicyWithMessageBody) {
     return {

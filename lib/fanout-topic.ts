@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { createAlarm } from './private/alarm';
 import { Consumer, ConsumerOptions } from './consumer';
 import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
+import { allowCloudWatchAlarmsToUseKey, allowSnsToUseKey } from './private/key-policy';
 import { FAN_OUT_TOPIC_RULES } from './private/validate-fan-out-topic-props';
 import { validateAllProps } from './private/validation';
 
@@ -54,7 +55,9 @@ export interface FanOutTopicProps {
    * One customer-managed KMS key for the topic and every consumer queue and dead-letter queue.
    *
    * The key policy must let `sns.amazonaws.com` use the key (`kms:GenerateDataKey*`,
-   * `kms:Decrypt`); it is granted here when the key is defined in this app. AWS-managed keys
+   * `kms:Decrypt`); it is granted here when the key is defined in this app, for the topic's
+   * account (`aws:SourceAccount`) and, when its ARN is known at synth time (a `topicName`, or an
+   * adopted topic imported by ARN), for this topic only (`aws:SourceArn`). AWS-managed keys
    * (`alias/aws/sqs`, `alias/aws/sns`) are refused: their policies cannot be changed, so SNS could
    * not deliver to queues encrypted with them.
    *
@@ -69,6 +72,9 @@ export interface FanOutTopicProps {
    *
    * When it is encrypted, its key must be customer-managed: one encrypted with the AWS-managed
    * `alias/aws/sns` key is refused, since CloudWatch cannot use that key and no alarm would arrive.
+   * When the key is defined in this app, its policy lets `cloudwatch.amazonaws.com` use it
+   * (`kms:Decrypt`, `kms:GenerateDataKey*`) for alarms of this stack's account and region only
+   * (`aws:SourceAccount`, `aws:SourceArn` `arn:<partition>:cloudwatch:<region>:<account>:alarm:*`).
    *
    * @default - alarms are created without actions
    */
@@ -115,21 +121,29 @@ export class FanOutTopic extends Construct {
     this.encryptionKey = props.encryptionKey;
     this.alarmTopic = props.alarmTopic;
 
+    // The topic's ARN when it is known without a reference to the topic resource.
+    let knownTopicArn: string | undefined;
     if (props.topic) {
       this.fifo = props.topic.fifo;
       this.topic = props.topic;
+      knownTopicArn = Token.isUnresolved(props.topic.topicArn) ? undefined : props.topic.topicArn;
     } else {
       this.fifo = props.fifo ?? false;
+      const topicName = props.topicName && this.fifo && !props.topicName.endsWith('.fifo') ? `${props.topicName}.fifo` : props.topicName;
       this.topic = new sns.Topic(this, 'Topic', {
-        topicName: props.topicName && this.fifo && !props.topicName.endsWith('.fifo') ? `${props.topicName}.fifo` : props.topicName,
+        topicName,
         fifo: this.fifo || undefined,
         contentBasedDeduplication: props.contentBasedDeduplication,
         masterKey: props.encryptionKey ?? kms.Alias.fromAliasName(this, 'AwsManagedSnsKey', 'alias/aws/sns'),
         enforceSSL: true,
       });
+      knownTopicArn = topicName === undefined || Token.isUnresolved(topicName) ? undefined : Stack.of(this).formatArn({ service: 'sns', resource: topicName });
     }
     if (props.encryptionKey) {
-      allowSnsToUseKey(props.encryptionKey);
+      allowSnsToUseKey(props.encryptionKey, this.topic, this, knownTopicArn);
+    }
+    if (props.alarmTopic?.masterKey) {
+      allowCloudWatchAlarmsToUseKey(props.alarmTopic.masterKey, this);
     }
 
     if (props.topicAlarms ?? true) {
@@ -222,15 +236,4 @@ export class FanOutTopic extends Construct {
       grant.add(consumer);
     }
   }
-}
-
-// SNS encrypts the topic's messages and sends to encrypted queues with this key; a key imported
-// from elsewhere ignores the statement (its policy is managed where it is defined).
-function allowSnsToUseKey(key: kms.IKey): void {
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    sid: 'AllowSnsToUseTheFanOutKey',
-    principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
-    actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-    resources: ['*'],
-  }), true);
 }

@@ -123,9 +123,9 @@ describe('FanOutTopic options', () => {
     t.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([Match.objectLike({
-          Sid: 'AllowSnsToUseTheFanOutKey',
           Principal: { Service: 'sns.amazonaws.com' },
           Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
         })]),
       },
     });
