@@ -2,7 +2,7 @@ import { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
-import { acceptAstralCharacters } from './fauxqs-unicode';
+import { acceptAstralCharacters, storesWithLoopbackQueueUrls, type FauxqsStores } from './fauxqs-fixes';
 
 /** A running emulator: where to reach it and how to stop it. */
 export interface Emulator {
@@ -20,15 +20,15 @@ export const LOCAL_REGION = 'us-east-1';
 const HOST = '127.0.0.1';
 
 /**
- * SNS + SQS: fauxqs, in this process, on a free loopback port. Built with `buildApp` and no
- * host setting, so queue URLs carry the address clients used (127.0.0.1:port), which resolves
- * without DNS tricks; `startFauxqs` would listen on every interface.
+ * SNS + SQS: fauxqs, in this process, on a free loopback port (fauxqs's own `startFauxqs` would
+ * listen on every interface). Queue URLs carry 127.0.0.1:port, so any process reaches them
+ * without DNS tricks, and bodies may hold what SQS accepts (see fauxqs-fixes.ts).
  */
 export async function startFauxqs(): Promise<Emulator> {
   // fauxqs is ESM-only; a native import() keeps TypeScript's CommonJS output from turning it into require().
   const { buildApp } = await importEsm<FauxqsModule>('fauxqs');
   await acceptAstralCharacters(importEsm);
-  const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
+  const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION, stores: await storesWithLoopbackQueueUrls(importEsm) });
   await app.listen({ port: 0, host: HOST });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -100,7 +100,7 @@ async function freePort(): Promise<number> {
 
 /** The part of fauxqs's API used here (its types are ESM-only, out of reach of this CommonJS module). */
 interface FauxqsModule {
-  buildApp(options: { logger: boolean; defaultRegion: string }): {
+  buildApp(options: { logger: boolean; defaultRegion: string; stores: FauxqsStores }): {
     listen(options: { port: number; host: string }): Promise<string>;
     readonly server: { address(): string | { port: number } | null };
     close(): Promise<void>;

@@ -14,7 +14,6 @@ const config = workerData;
 // parent to where the SDK is installed) stands in for it; re-read it for this thread's loader.
 /** @type {any} */ (Module)._initPaths();
 
-resolveLocalhostSubdomains();
 for (const { module, options } of config.preload) {
   const loaded = require(module);
   if (typeof loaded.install === 'function') {
@@ -39,14 +38,3 @@ parentPort?.on('message', async (/** @type {{ id: number; event: unknown; deadli
     parentPort?.postMessage({ id: message.id, error: String(/** @type {Error} */ (error)?.stack ?? error) });
   }
 });
-
-/**
- * fauxqs's queue URLs name hosts like `sqs.us-east-1.localhost`, and the SDK sends SQS requests
- * to the queue URL's host. Lambda would reach the real SQS host; here those names must reach the
- * emulator on this machine. (fauxqs has the same patch, but loading it costs every cold start.)
- */
-function resolveLocalhostSubdomains() {
-  const dns = require('node:dns');
-  const lookup = dns.lookup;
-  dns.lookup = (/** @type {string} */ hostname, /** @type {any[]} */ ...rest) => lookup(hostname.endsWith('.localhost') ? '127.0.0.1' : hostname, ...rest);
-}

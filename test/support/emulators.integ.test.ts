@@ -18,3 +18,8 @@ test('the global set-up started DynamoDB Local and fauxqs', async () => {
   const queue = await sqsClient().send(new CreateQueueCommand({ QueueName: 'smoke' }));
   expect(queue.QueueUrl).toContain('smoke');
 });
+
+test('fauxqs queue URLs are on 127.0.0.1, reachable from any process without DNS tricks', async () => {
+  const { QueueUrl } = await sqsClient().send(new CreateQueueCommand({ QueueName: 'loopback' }));
+  expect(new URL(QueueUrl!).host).toBe(new URL(process.env.FANOUT_TEST_FAUXQS_ENDPOINT!).host);
+});
