@@ -2,7 +2,7 @@
 // @cdk-fanout/local: a batch of one record whose body is not JSON, one with an invalid envelope
 // and one valid order. Asserts the handler returns { batchItemFailures: [] }, the two poison
 // records are in the DLQ with their `fanout.reason`, and the valid one is COMPLETED in the
-// idempotency table. Usage: node --require ./resolve-localhost.cjs poison-check.mjs <bundle>...
+// idempotency table. Usage: node poison-check.mjs <bundle>...
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -67,7 +67,7 @@ try {
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     };
-    const args = ['--require', path.resolve('resolve-localhost.cjs'), path.resolve('invoke-bundle.mjs'), bundle, eventFile];
+    const args = [path.resolve('invoke-bundle.mjs'), bundle, eventFile];
     const output = await run(process.execPath, args, env, 30_000);
     const line = output.split('\n').find((l) => l.startsWith('RESULT '));
     assert.ok(line, `${name}: the handler printed no result; output:\n${output}`);
