@@ -15,6 +15,9 @@ export type RedriveMethod = 'message-move-task' | 'receive-send-delete';
 /** SQS's range for `MaxNumberOfMessagesPerSecond` of a message move task. */
 export const MAX_MESSAGES_PER_SECOND = 500;
 
+/** `RedriveOptions.timeoutSeconds` by default. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
 export interface RedriveOptions {
   /** URL of the dead-letter queue to move messages out of. */
   readonly queueUrl: string;
@@ -53,9 +56,17 @@ export interface RedriveOptions {
   readonly maxMessagesPerSecond?: number;
   /**
    * The SQS client; inject one for other credentials, an endpoint, or tests.
-   * @default a client for the current region with `cacheMiddleware: true`, destroyed at the end
+   * @default a client for the current region with `cacheMiddleware: true` and timeouts
+   *   (`timeoutSeconds`), destroyed at the end
    */
   readonly client?: SQSClient;
+  /**
+   * The default client's timeouts, in seconds: to connect, and for an answer (a receive gets its
+   * long-poll wait on top). A request that times out is retried as the SDK retries, then fails
+   * with a `TimeoutError`. Ignored with `client`: give yours a `requestHandler` with timeouts.
+   * @default 30
+   */
+  readonly timeoutSeconds?: number;
   /** Called as messages move, for a progress display. @default none */
   readonly onProgress?: (progress: RedriveProgress) => void;
   /**
@@ -143,7 +154,7 @@ export class MoveTaskEndedError extends Error {
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   checkOptions(options);
-  const client = options.client ?? new SQSClient({ cacheMiddleware: true });
+  const client = options.client ?? new SQSClient(defaultClientConfig(options));
   try {
     return await redriveWith(client, options);
   } finally {
@@ -199,6 +210,20 @@ async function redriveWith(client: SQSClient, options: RedriveOptions): Promise<
 }
 
 /**
+ * The default client's configuration: without timeouts, a request to an endpoint that accepts
+ * the connection and never answers waits for ever. The request timeout runs from the start of
+ * the request, so it covers a receive's long poll too; without `throwOnRequestTimeout` the SDK
+ * would only log a warning.
+ */
+export function defaultClientConfig(options: Pick<RedriveOptions, 'timeoutSeconds' | 'waitTimeSeconds'>) {
+  const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  return {
+    cacheMiddleware: true,
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs + (options.waitTimeSeconds ?? 1) * 1000, throwOnRequestTimeout: true },
+  };
+}
+
+/**
  * Picks the method for a dead-letter queue. FIFO queues move message by message: that keeps
  * each group's order under our control and works on every endpoint. A message limit does too,
  * since a message move task always moves everything; and so does asking for it.
@@ -230,7 +255,10 @@ export function checkDestination(dlq: Pick<QueueFacts, 'url' | 'arn' | 'fifo'>, 
 }
 
 function checkOptions(options: RedriveOptions): void {
-  const { maxMessages, maxMessagesPerSecond, method } = options;
+  const { maxMessages, maxMessagesPerSecond, method, timeoutSeconds } = options;
+  if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0)) {
+    throw new Error(`redrive: timeoutSeconds must be a positive number, got ${timeoutSeconds}`);
+  }
   if (method !== undefined && method !== 'message-move-task' && method !== 'receive-send-delete') {
     throw new Error(`redrive: method must be 'message-move-task' or 'receive-send-delete', got ${String(method)}`);
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Clients, GLOBAL_OPTIONS, globalOptions, type GlobalOptions } from './common';
+import { Clients, GLOBAL_OPTIONS, globalOptions, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, type GlobalOptions } from './common';
 
 /** Where a command reads and writes: the process's streams, or captured ones in tests. */
 export interface Io {
@@ -61,6 +61,7 @@ export function parseCommandArgs(command: Command, args: readonly string[]): { v
   }
   const values: Record<string, string | boolean | undefined> = {};
   for (const name of Object.keys(command.options)) values[name] = parsed.values[name] as string | boolean | undefined;
+  optionalInteger(parsed.values as CommandContext['values'], 'timeout', MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
   return { values, globals: globalOptions(parsed.values), help: parsed.values.help === true };
 }
 

@@ -2,6 +2,13 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { OptionSpec } from './command';
+import { explainEndpointErrors } from './endpoint-errors';
+
+/** Seconds an AWS request may take (connecting included) before it fails, unless `--timeout`. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+/** `--timeout`'s range: a receive long-polls for 1 s, so less than 2 would fail every receive. */
+export const MIN_TIMEOUT_SECONDS = 2;
+export const MAX_TIMEOUT_SECONDS = 3_600;
 
 /** Options every command takes: where AWS is and how loud to be about failures. */
 export interface GlobalOptions {
@@ -13,25 +20,40 @@ export interface GlobalOptions {
   readonly endpoint?: string;
   /** Print the stack trace (and causes) of a failure. @default false */
   readonly verbose: boolean;
+  /**
+   * Seconds each AWS request (each attempt: the SDK makes up to 3) may take to connect and to be
+   * answered before it fails. @default DEFAULT_TIMEOUT_SECONDS
+   */
+  readonly timeoutSeconds: number;
 }
 
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   region: { type: 'string', value: 'REGION', description: 'AWS region (default: AWS_REGION or the profile\'s region)' },
   profile: { type: 'string', value: 'NAME', description: 'named profile from ~/.aws/config and ~/.aws/credentials' },
   endpoint: { type: 'string', value: 'URL', description: 'endpoint for every AWS service, e.g. the local stack' },
+  timeout: { type: 'string', value: 'SECONDS', description: `give up on an AWS request that has not answered in SECONDS (default ${DEFAULT_TIMEOUT_SECONDS}; the SDK tries 3 times)` },
   verbose: { type: 'boolean', description: 'print the stack trace of a failure' },
   help: { type: 'boolean', description: 'show this help' },
 };
 
 export function globalOptions(values: Readonly<Record<string, unknown>>): GlobalOptions {
   const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-  return { region: text('region'), profile: text('profile'), endpoint: text('endpoint'), verbose: values.verbose === true };
+  const timeout = text('timeout');
+  return {
+    region: text('region'),
+    profile: text('profile'),
+    endpoint: text('endpoint'),
+    verbose: values.verbose === true,
+    timeoutSeconds: timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : Number(timeout),
+  };
 }
 
 /**
  * The AWS clients of one command run, created on first use with the global options and the
  * standard credential chain (a client's `profile` setting is the chain's AWS_PROFILE, without
- * changing the environment of the process), and destroyed together at the end.
+ * changing the environment of the process), and destroyed together at the end. Every request
+ * has connection and request timeouts, and a timeout or an answer that is not AWS's is one
+ * readable line (see `explainEndpointErrors`).
  */
 export class Clients {
   private readonly created: { destroy(): void }[] = [];
@@ -55,15 +77,19 @@ export class Clients {
   }
 
   private config() {
-    const { region, profile, endpoint } = this.globals;
+    const { region, profile, endpoint, timeoutSeconds } = this.globals;
+    const timeoutMs = timeoutSeconds * 1000;
     return {
       ...(region ? { region } : {}),
       ...(profile ? { profile } : {}),
       ...(endpoint ? { endpoint } : {}),
+      // requestTimeout runs from the start of the request; without throwOnRequestTimeout the SDK only warns.
+      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
     };
   }
 
-  private track<T extends { destroy(): void }>(client: T): T {
+  private track<T extends { destroy(): void; middlewareStack: unknown }>(client: T): T {
+    explainEndpointErrors(client as T & Parameters<typeof explainEndpointErrors>[0], { timeoutSeconds: this.globals.timeoutSeconds, endpointGiven: this.globals.endpoint !== undefined });
     this.created.push(client);
     return client;
   }
