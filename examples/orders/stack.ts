@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -80,14 +79,10 @@ function sampleTable(scope: Construct, id: string): dynamodb.TableV2 {
 
 /**
  * The on-call topic. CloudWatch can publish alarms to an encrypted topic only with a
- * customer-managed key that lets `cloudwatch.amazonaws.com` use it.
+ * customer-managed key; `FanOutTopic` lets `cloudwatch.amazonaws.com` use it, for this account's
+ * alarms only.
  */
 function alarmTopic(scope: Construct): sns.Topic {
   const key = new kms.Key(scope, 'OpsKey', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-    resources: ['*'],
-  }));
   return new sns.Topic(scope, 'Ops', { masterKey: key, enforceSSL: true });
 }
