@@ -26,6 +26,10 @@ const EXIT_USAGE = 2;
 
 /** Runs one command line (without `node` and the script) and resolves to its exit code; never throws. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
   const found = findCommand(argv);
   if (!found) return unknownCommand(argv, io);
   const { command, args } = found;
@@ -67,10 +71,15 @@ function unknownCommand(argv: readonly string[], io: Io): number {
   return EXIT_USAGE;
 }
 
+/** This package's version: its package.json is one directory up from both src/ and dist/. */
+export function version(): string {
+  return (require('../package.json') as { version: string }).version;
+}
+
 function commandList(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.values(COMMANDS).map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
-  return ['Usage: fanout <command> [options]', '', 'Commands:', ...lines, '', 'Run fanout <command> --help for its options and an example.', ''].join('\n');
+  return ['Usage: fanout <command> [options]', '', 'Commands:', ...lines, '', 'Run fanout <command> --help for its options and an example; fanout --version prints the version.', ''].join('\n');
 }
 
 /** The SDK's words for "no credentials" do not say where it looked; on-call needs the knobs. */

@@ -9,14 +9,23 @@ const MAX_BATCH_ENTRIES = 10;
  * Returns how many stay hidden until their visibility timeout ends (SQS refused the change).
  */
 export async function releaseMessages(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<number> {
-  let stillHidden = 0;
+  return (await changeMessagesVisibility(client, queueUrl, messages, 0)).length;
+}
+
+/**
+ * Sets the visibility timeout of received messages (by their receipt handles) to `seconds` from
+ * now: 0 releases them, more keeps them hidden longer. Returns the messages SQS refused to change
+ * (e.g. a receipt handle that is no longer current).
+ */
+export async function changeMessagesVisibility(client: SQSClient, queueUrl: string, messages: readonly Message[], seconds: number): Promise<Message[]> {
+  const refused: Message[] = [];
   for (let start = 0; start < messages.length; start += MAX_BATCH_ENTRIES) {
     const chunk = messages.slice(start, start + MAX_BATCH_ENTRIES);
     const response = await client.send(new ChangeMessageVisibilityBatchCommand({
       QueueUrl: queueUrl,
-      Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
+      Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: seconds })),
     }));
-    stillHidden += response.Failed?.length ?? 0;
+    for (const failed of response.Failed ?? []) refused.push(chunk[Number(failed.Id)]);
   }
-  return stillHidden;
+  return refused;
 }

@@ -27,6 +27,15 @@ describe('help', () => {
   });
 });
 
+test('fanout --version prints the version of @cdk-fanout/cli, from its package.json', async () => {
+  const { version } = require('../../cli/package.json') as { version: string };
+
+  for (const flag of ['--version', '-v']) {
+    expect(await fanout([flag], { local: false })).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  }
+  expect(version).toMatch(/^\d+\.\d+\.\d+/);
+});
+
 describe('bad arguments: one line, exit 2', () => {
   test.each([
     [['dlq', 'peek'], 'fanout: unknown command "dlq peek"; commands: dlq inspect, dlq redrive, dlq purge, publish, local (see fanout --help)'],
@@ -37,10 +46,13 @@ describe('bad arguments: one line, exit 2', () => {
     [['dlq', 'inspect'], 'fanout dlq inspect: --queue-url is required (or --stack with --consumer) (see fanout dlq inspect --help)'],
     [['dlq', 'inspect', '--stack', 'S'], 'fanout dlq inspect: --queue-url is required (or --stack with --consumer) (see fanout dlq inspect --help)'],
     [['dlq', 'redrive', '--queue-url', 'u', '--stack', 'S', '--consumer', 'C'], 'fanout dlq redrive: give either --queue-url or --stack with --consumer, not both (see fanout dlq redrive --help)'],
-    [['dlq', 'redrive', '--queue-url', 'u', '--max', '0'], 'fanout dlq redrive: --max must be a whole number of at least 1, got "0" (see fanout dlq redrive --help)'],
+    [['dlq', 'redrive', '--queue-url', 'u', '--max', '0'], 'fanout dlq redrive: --max must be a positive whole number, got "0" (see fanout dlq redrive --help)'],
     [['dlq', 'redrive', '--queue-url', 'u', '--rate', '501'], 'fanout dlq redrive: --rate must be a whole number from 1 to 500, got "501" (see fanout dlq redrive --help)'],
-    [['dlq', 'inspect', '--queue-url', 'u', '--max', '1.5'], 'fanout dlq inspect: --max must be a whole number of at least 1, got "1.5" (see fanout dlq inspect --help)'],
+    [['dlq', 'inspect', '--queue-url', 'u', '--max', '1.5'], 'fanout dlq inspect: --max must be a positive whole number, got "1.5" (see fanout dlq inspect --help)'],
     [['publish', '--topic-arn', 'arn', '--data', '{}'], 'fanout publish: --type is required (see fanout publish --help)'],
+    [['dlq', 'inspect', '--queue-url', 'u', '--max', '-1'], 'fanout dlq inspect: --max must be a positive whole number, got "-1" (see fanout dlq inspect --help)'],
+    [['dlq', 'redrive', '--queue-url', 'u', '--rate', '-5'], 'fanout dlq redrive: --rate must be a whole number from 1 to 500, got "-5" (see fanout dlq redrive --help)'],
+    [['dlq', 'inspect', '--queue-url', '-u'], 'fanout dlq inspect: --queue-url needs a value (one that starts with "-" goes as --queue-url=VALUE) (see fanout dlq inspect --help)'],
   ])('%j', async (args, message) => {
     const run = await fanout(args, { local: false });
 

@@ -55,7 +55,7 @@ export function parseCommandArgs(command: Command, args: readonly string[]): { v
   const specs = { ...GLOBAL_OPTIONS, ...command.options };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...args], options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type }])), strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinNegativeNumbers(args, specs), options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type }])), strict: true, allowPositionals: false });
   } catch (error) {
     throw new UsageError(parseErrorMessage(error as Error & { code?: string }));
   }
@@ -65,12 +65,35 @@ export function parseCommandArgs(command: Command, args: readonly string[]): { v
   return { values, globals: globalOptions(parsed.values), help: parsed.values.help === true };
 }
 
+/**
+ * `--max -1` as `--max=-1`: node:util reads a value that starts with a dash as a mistake ("did you
+ * forget the value?"); a negative number is a value, which the option's own check then refuses
+ * with its range.
+ */
+function joinNegativeNumbers(args: readonly string[], specs: Readonly<Record<string, OptionSpec>>): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const name = args[index].startsWith('--') ? args[index].slice(2) : undefined;
+    const next = args[index + 1];
+    if (name !== undefined && specs[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${args[index]}=${next}`);
+      index++;
+    } else {
+      joined.push(args[index]);
+    }
+  }
+  return joined;
+}
+
 /** node:util's messages are long and multi-clause; on-call needs the option's name and the fix. */
 function parseErrorMessage(error: Error & { code?: string }): string {
   const option = /'(-[^' ]+)/.exec(error.message)?.[1];
   switch (error.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return `unknown option ${option}`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': return error.message.includes('argument missing') ? `${option} needs a value` : `${option} takes no value`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (error.message.includes('argument missing')) return `${option} needs a value`;
+      if (error.message.includes('ambiguous')) return `${option} needs a value (one that starts with "-" goes as ${option}=VALUE)`;
+      return `${option} takes no value`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return `unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ''}: every value goes after its --option`;
     default: return error.message.split('\n')[0];
   }
@@ -95,7 +118,8 @@ export function optionalInteger(values: CommandContext['values'], name: string, 
   if (text === undefined) return undefined;
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(value >= min && value <= max)) {
-    throw new UsageError(`--${name} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, got "${text}"`);
+    const range = max !== Number.MAX_SAFE_INTEGER ? `a whole number from ${min} to ${max}` : min === 1 ? 'a positive whole number' : `a whole number of at least ${min}`;
+    throw new UsageError(`--${name} must be ${range}, got "${text}"`);
   }
   return value;
 }

@@ -5,5 +5,5 @@
  */
 export { MAX_MESSAGES_PER_SECOND, MoveTaskEndedError, redrive, type RedriveMethod, type RedriveOptions, type RedriveProgress, type RedriveResult } from '../redrive.js';
 export { queueFacts, type QueueFacts } from '../queue-facts.js';
-export { releaseMessages } from '../release-messages.js';
+export { changeMessagesVisibility, releaseMessages } from '../release-messages.js';
 export { deadLetterSourceQueues } from '../dead-letter-source.js';
