@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ENVELOPE_VERSION, EVENT_TYPE_PATTERN } from './names.js';
 import { PoisonMessageError } from './poison-message-error.js';
+import { describeValue } from './describe-value.js';
 import { isWellFormed } from './unicode.js';
 
 /** The wire format of every message body (envelope version "1"). */
@@ -70,7 +71,7 @@ export function createEnvelope<T>(input: EnvelopeInput<T>): Envelope<T> {
 export function parseEnvelope(input: unknown): Envelope {
   const candidate = typeof input === 'string' ? parseJson(input) : input;
   if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
-    throw new PoisonMessageError('invalid-envelope', `envelope must be a JSON object, got ${describe(candidate)}`);
+    throw new PoisonMessageError('invalid-envelope', `envelope must be a JSON object, got ${describeValue(candidate)}`);
   }
   const fields = candidate as Record<string, unknown>;
   const problem = envelopeProblem(fields);
@@ -100,22 +101,22 @@ function parseJson(text: string): unknown {
 function envelopeProblem(fields: Record<string, unknown>): string | undefined {
   const { id, type, version, timestamp, source, correlationId } = fields;
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !isWellFormed(id)) {
-    return `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters of valid Unicode, got ${describe(id)}`;
+    return `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters of valid Unicode, got ${describeValue(id)}`;
   }
   if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
-    return `type must be lowercase noun.verb (${EVENT_TYPE_PATTERN.source}), got ${describe(type)}`;
+    return `type must be lowercase noun.verb (${EVENT_TYPE_PATTERN.source}), got ${describeValue(type)}`;
   }
   if (typeof version !== 'string' || !VERSION_PATTERN.test(version)) {
-    return `version must be a string of digits, got ${describe(version)}`;
+    return `version must be a string of digits, got ${describeValue(version)}`;
   }
   if (typeof timestamp !== 'string' || !isRealTimestamp(timestamp)) {
-    return `timestamp must be a real ISO 8601 date and time with Z or an offset, got ${describe(timestamp)}`;
+    return `timestamp must be a real ISO 8601 date and time with Z or an offset, got ${describeValue(timestamp)}`;
   }
   if (typeof source !== 'string' || source.length === 0 || !isWellFormed(source)) {
-    return `source must be a non-empty string of valid Unicode, got ${describe(source)}`;
+    return `source must be a non-empty string of valid Unicode, got ${describeValue(source)}`;
   }
   if (correlationId !== undefined && (typeof correlationId !== 'string' || !isWellFormed(correlationId))) {
-    return `correlationId must be a string of valid Unicode when present, got ${describe(correlationId)}`;
+    return `correlationId must be a string of valid Unicode when present, got ${describeValue(correlationId)}`;
   }
   if (!Object.prototype.hasOwnProperty.call(fields, 'data') || fields.data === undefined) {
     return 'data is missing (any JSON value, null included, is accepted)';
@@ -147,14 +148,4 @@ function nestedDeeperThan(value: unknown, limit: number): boolean {
     for (const child of Object.values(current)) pending.push([child, depth + 1]);
   }
   return false;
-}
-
-/** A short, safe rendering of a bad value for an error message (never the whole payload). */
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
 }

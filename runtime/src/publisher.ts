@@ -6,6 +6,8 @@ import {
 import { ATTRIBUTE_SOURCE, ATTRIBUTE_TYPE, ATTRIBUTE_VERSION } from './names.js';
 import { createEnvelope, type Envelope } from './envelope.js';
 import { type AttemptBudget, callFailure, entryFailure, installAttemptBudget, type PublishFailure, sendWithinBudget } from './publisher-attempts.js';
+import { describeValue } from './describe-value.js';
+import { integerInRange } from './option-range.js';
 import { sleep } from './sleep.js';
 import { isWellFormed } from './unicode.js';
 
@@ -141,14 +143,14 @@ export class Publisher {
   /** Checks every option (throws one line naming the option, its range and the value). */
   constructor(options: PublisherOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new Error(`Publisher: options must be an object, got ${describe(options)}`);
+      throw new Error(`Publisher: options must be an object, got ${describeValue(options)}`);
     }
     this.topicArn = nonEmptyString('topicArn', options.topicArn);
     this.source = nonEmptyString('source', options.source);
-    this.maxAttempts = integerOption('maxAttempts', options.maxAttempts, 3);
-    this.retryBaseDelayMs = integerOption('retryBaseDelayMs', options.retryBaseDelayMs, 100);
+    this.maxAttempts = integerInRange('Publisher', 'maxAttempts', options.maxAttempts, 3, ...PUBLISHER_OPTION_RANGES.maxAttempts);
+    this.retryBaseDelayMs = integerInRange('Publisher', 'retryBaseDelayMs', options.retryBaseDelayMs, 100, ...PUBLISHER_OPTION_RANGES.retryBaseDelayMs);
     if (options.client !== undefined && !isClient(options.client)) {
-      throw new Error(`Publisher: client must be an SNSClient, got ${describe(options.client)}`);
+      throw new Error(`Publisher: client must be an SNSClient, got ${describeValue(options.client)}`);
     }
     this.client = options.client ?? new SNSClient({ cacheMiddleware: true, maxAttempts: 1 });
     installAttemptBudget(this.client);
@@ -303,7 +305,7 @@ export class Publisher {
     for (const name of ['messageGroupId', 'messageDeduplicationId'] as const) {
       const value: unknown = entry[name];
       if (value !== undefined && (typeof value !== 'string' || !SNS_ID_PATTERN.test(value))) {
-        throw new Error(`${what}: ${name} must be 1 to 128 letters, digits and ASCII punctuation, got ${describe(value)} (envelope ${envelope.id})`);
+        throw new Error(`${what}: ${name} must be 1 to 128 letters, digits and ASCII punctuation, got ${describeValue(value)} (envelope ${envelope.id})`);
       }
     }
     const message = JSON.stringify(envelope);
@@ -347,18 +349,10 @@ function heldBack(blocker: { index: number; code: string }, group: string): { co
   };
 }
 
-function integerOption(name: keyof typeof PUBLISHER_OPTION_RANGES, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const [min, max] = PUBLISHER_OPTION_RANGES[name];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`Publisher: ${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
 
 function nonEmptyString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || !isWellFormed(value)) {
-    throw new Error(`Publisher: ${name} must be a non-empty string of valid Unicode, got ${describe(value)}`);
+    throw new Error(`Publisher: ${name} must be a non-empty string of valid Unicode, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -367,18 +361,6 @@ function isClient(value: unknown): value is SNSClient {
   const client = value as { send?: unknown; middlewareStack?: { add?: unknown; identify?: unknown }; config?: unknown } | null;
   return typeof client === 'object' && client !== null && typeof client.send === 'function'
     && typeof client.middlewareStack?.add === 'function' && typeof client.middlewareStack?.identify === 'function' && typeof client.config === 'object';
-}
-
-/** A value on one line, for an error message. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') {
-    const quoted = JSON.stringify(value);
-    return quoted.length > 60 ? `${quoted.slice(0, 57)}..." (${value.length} characters)` : quoted;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** How SNS measures a message: body plus each attribute's name, data type and value, in UTF-8 bytes. */

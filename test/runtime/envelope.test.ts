@@ -38,7 +38,7 @@ describe('parseEnvelope', () => {
     ['id too long', { ...valid, id: 'x'.repeat(129) }, 'invalid-envelope', /^id must be a non-empty string of at most 128/],
     ['type not noun.verb', { ...valid, type: 'order' }, 'invalid-envelope', /^type must be/],
     ['type upper case', { ...valid, type: 'Order.Created' }, 'invalid-envelope', /^type must be/],
-    ['version a number', { ...valid, version: 1 }, 'invalid-envelope', /^version must be a string of digits, got number 1/],
+    ['version a number', { ...valid, version: 1 }, 'invalid-envelope', /^version must be a string of digits, got 1/],
     ['version not digits', { ...valid, version: 'v1' }, 'invalid-envelope', /^version must be/],
     ['timestamp without zone', { ...valid, timestamp: '2026-11-27T10:00:00' }, 'invalid-envelope', /^timestamp must be/],
     ['timestamp impossible', { ...valid, timestamp: '2026-13-45T10:00:00Z' }, 'invalid-envelope', /^timestamp must be/],

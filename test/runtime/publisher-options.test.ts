@@ -25,7 +25,7 @@ describe('Publisher options', () => {
     ['retryBaseDelayMs', 0.5, 'Publisher: retryBaseDelayMs must be an integer from 0 to 60000, got 0.5'],
     ['retryBaseDelayMs', -Infinity, 'Publisher: retryBaseDelayMs must be an integer from 0 to 60000, got -Infinity'],
     ['topicArn', '', 'Publisher: topicArn must be a non-empty string of valid Unicode, got ""'],
-    ['topicArn', undefined, 'Publisher: topicArn must be a non-empty string of valid Unicode, got undefined'],
+    ['topicArn', undefined, 'Publisher: topicArn must be a non-empty string of valid Unicode, got nothing'],
     ['source', '', 'Publisher: source must be a non-empty string of valid Unicode, got ""'],
     ['source', 42, 'Publisher: source must be a non-empty string of valid Unicode, got 42'],
     ['source', 'svc\uD800', 'Publisher: source must be a non-empty string of valid Unicode, got "svc\\ud800"'],
@@ -46,7 +46,7 @@ describe('Publisher options', () => {
   });
 
   test('no options object: a one-line error, not a TypeError', () => {
-    expect(() => new Publisher(undefined as unknown as PublisherOptions)).toThrow(new Error('Publisher: options must be an object, got undefined'));
+    expect(() => new Publisher(undefined as unknown as PublisherOptions)).toThrow(new Error('Publisher: options must be an object, got nothing'));
   });
 
   test('the default client makes one request per call: every retry is the publisher\'s', async () => {
