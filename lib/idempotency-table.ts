@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_KEY_SEPARATOR, IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './private/names';
-import type { Consumer } from './consumer';
+import type { IConsumer } from './consumer-base';
 import { keysAlreadyOwnedMessage, validateConsumerName } from './private/consumer-name';
 import { IDEMPOTENCY_TABLE_RULES } from './private/validate-idempotency-table-props';
 import { validateAllProps } from './private/validation';
@@ -91,12 +91,14 @@ export class IdempotencyTable extends Construct {
 
   /**
    * Let a consumer's handler read and write its own idempotency records: only the items whose
-   * key starts with `<consumerName>#` (IAM condition `dynamodb:LeadingKeys`).
+   * key starts with `<consumerName>#` (IAM condition `dynamodb:LeadingKeys`). Any kind of
+   * consumer: a fan-out `Consumer`, a `WorkQueue`, a `StreamConsumer` or a `KafkaConsumer`.
    *
    * A consumer name is granted to one principal: a second consumer with the same name (on
-   * another topic) is refused, since the two would take each other's records for their own.
+   * another topic, or of another kind) is refused, since the two would take each other's
+   * records for their own.
    */
-  public grantConsumer(consumer: Consumer): iam.Grant {
+  public grantConsumer(consumer: IConsumer): iam.Grant {
     if (!consumer.handler) {
       throw new Error(`${consumer.node.path}: has no handler to grant; give it a handler, or call grant(principal, '${consumer.consumerName}') for the service that reads its queue`);
     }

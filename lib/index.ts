@@ -1,3 +1,4 @@
+export * from './consumer-base';
 export * from './fanout-topic';
 export * from './consumer';
 export * from './idempotency-table';

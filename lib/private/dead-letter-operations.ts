@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type { Consumer } from '../consumer';
+import type { ConsumerQueues } from './consumer-queues';
 
 /**
  * What `fanout dlq inspect`, `fanout dlq redrive` and `fanout dlq purge` do to a dead-letter
@@ -42,7 +42,7 @@ export const KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];
 export class DeadLetterOperationsGrant {
   /** Everything granted: the statements (filled as consumers are added) and the key. */
   public readonly grant: iam.Grant;
-  private readonly statements: Array<{ statement?: iam.PolicyStatement; arns: (consumer: Consumer) => string | undefined }>;
+  private readonly statements: Array<{ statement?: iam.PolicyStatement; arns: (consumer: ConsumerQueues) => string | undefined }>;
   private readonly stacks = new Set<Stack>();
   private consumerCount = 0;
 
@@ -64,7 +64,7 @@ export class DeadLetterOperationsGrant {
   }
 
   /** Extends the grant to one more consumer's queues (and its stack, the first time). */
-  public add(consumer: Consumer): void {
+  public add(consumer: ConsumerQueues): void {
     this.consumerCount++;
     for (const { statement, arns } of this.statements) {
       const arn = arns(consumer);
@@ -80,7 +80,7 @@ export class DeadLetterOperationsGrant {
   }
 
   /** The ARN of the consumer's stack, or undefined when an earlier consumer already named it. */
-  private newStackArn(consumer: Consumer): string | undefined {
+  private newStackArn(consumer: ConsumerQueues): string | undefined {
     const stack = Stack.of(consumer);
     if (this.stacks.has(stack)) {
       return undefined;

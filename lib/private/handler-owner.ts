@@ -1,5 +1,5 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { Consumer } from '../consumer';
+import type { IConsumer } from '../consumer-base';
 
 /**
  * The consumer each function processes. A function has one environment, so one
@@ -7,7 +7,7 @@ import type { Consumer } from '../consumer';
  * second one's queue under the first one's name (or the other way round), and idempotency keys
  * and poison messages would go to the wrong consumer.
  */
-const consumerOfFunction = new WeakMap<lambda.IFunction, Consumer>();
+const consumerOfFunction = new WeakMap<lambda.IFunction, IConsumer>();
 
 /** The function whose code and environment a handler runs: an alias or a version runs its function's. */
 function functionOf(handler: lambda.IFunction): lambda.IFunction {
@@ -21,11 +21,11 @@ function functionOf(handler: lambda.IFunction): lambda.IFunction {
 }
 
 /** The consumer the handler's function already processes, if any. */
-export function consumerOfHandler(handler: lambda.IFunction): Consumer | undefined {
+export function consumerOfHandler(handler: lambda.IFunction): IConsumer | undefined {
   return consumerOfFunction.get(functionOf(handler));
 }
 
 /** Records that the handler's function processes this consumer. */
-export function claimHandler(handler: lambda.IFunction, consumer: Consumer): void {
+export function claimHandler(handler: lambda.IFunction, consumer: IConsumer): void {
   consumerOfFunction.set(functionOf(handler), consumer);
 }

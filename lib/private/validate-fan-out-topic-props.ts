@@ -1,12 +1,10 @@
 import type { FanOutTopicProps } from '../fanout-topic';
 import { awsManagedKeyAlias } from './encryption';
+import { ALARM_TOPIC_RULE } from './validate-common-props';
 import { ValidationRule } from './validation';
 
 /** Props that configure a topic this construct creates, so they mean nothing with an adopted `topic`. */
 const NEW_TOPIC_OPTIONS = ['topicName', 'contentBasedDeduplication'] as const;
-
-/** The AWS-managed key the alarm topic is encrypted with, when it is one. */
-const alarmTopicKeyAlias = (props: FanOutTopicProps) => props.alarmTopic?.masterKey && awsManagedKeyAlias(props.alarmTopic.masterKey);
 
 /** Every rule of a fan-out's props; all broken ones are reported together. */
 export const FAN_OUT_TOPIC_RULES: ReadonlyArray<ValidationRule<FanOutTopicProps>> = [
@@ -15,11 +13,7 @@ export const FAN_OUT_TOPIC_RULES: ReadonlyArray<ValidationRule<FanOutTopicProps>
     message: (props) => `encryptionKey is the AWS-managed key ${awsManagedKeyAlias(props.encryptionKey!)}, which SNS cannot use to deliver to a queue; `
       + 'remove encryptionKey (queues then use SQS-managed encryption) or give a customer-managed kms.Key',
   },
-  {
-    condition: (props) => alarmTopicKeyAlias(props) !== undefined,
-    message: (props) => `alarmTopic is encrypted with the AWS-managed key ${alarmTopicKeyAlias(props)}, whose policy cannot let CloudWatch (cloudwatch.amazonaws.com) use it, `
-      + 'so no alarm would reach the topic; encrypt the alarm topic with a customer-managed kms.Key (its policy is granted here when the key is defined in this app)',
-  },
+  ALARM_TOPIC_RULE,
   {
     condition: (props) => props.topic === undefined && props.contentBasedDeduplication === true && !props.fifo,
     message: () => 'contentBasedDeduplication applies to FIFO topics only; set fifo: true or remove it',

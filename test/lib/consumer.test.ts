@@ -389,7 +389,7 @@ describe('Consumer validation: batching window and queue names', () => {
     template(stack).resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
   });
 
-  const SUFFIXES = '(the construct adds \'-dlq\' and, on a FIFO topic, \'.fifo\')';
+  const SUFFIXES = '(the construct adds \'-dlq\' and, on a FIFO queue, \'.fifo\')';
   test.each([
     ['a space', 'billing queue', false, `queueName 'billing queue' is not a queue name: use 1 to 76 letters, digits, '-' or '_' ${SUFFIXES}`],
     ['a dot', 'billing.v2', false, `queueName 'billing.v2' is not a queue name: use 1 to 76 letters, digits, '-' or '_' ${SUFFIXES}`],
