@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IConsumer, QueueConsumerOptions } from './consumer-base';
 import type { FanOutTopic } from './fanout-topic';
-import { ageOfOldestMessageMetric, backlogAlarms, deadLetterAlarm, queueDepthMetric } from './private/consumer-alarms';
+import { ageOfOldestMessageMetric, backlogAlarms, deadLetterAlarm, queueDepthMetric, redriveDescription } from './private/consumer-alarms';
 import { consumerNameFromId } from './private/consumer-name';
 import { createQueuePair } from './private/consumer-queues';
 import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
@@ -123,9 +123,7 @@ export class Consumer extends Construct implements IConsumer {
 
     const subject = `Consumer ${this.consumerName} (${this.node.path})`;
     this.alarms = [
-      deadLetterAlarm(this, this.consumerName, deadLetterQueue,
-        `Messages of consumer ${this.consumerName} (${this.node.path}) reached its dead-letter queue; inspect with \`fanout dlq inspect\`, fix, then \`fanout dlq redrive\`.`,
-        fanOut.alarmTopic),
+      deadLetterAlarm(this, this.consumerName, deadLetterQueue, redriveDescription('consumer', this), fanOut.alarmTopic),
       ...backlogAlarms(this, { subject, queue, maxMessageAge: props.maxMessageAge, maxQueueDepth: props.maxQueueDepth }, fanOut.alarmTopic),
     ];
     if (props.handler) {

@@ -3,3 +3,4 @@ export * from './fanout-topic';
 export * from './consumer';
 export * from './idempotency-table';
 export * from './fanout-dashboard';
+export * from './work-queue';

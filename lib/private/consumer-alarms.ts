@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { IConsumer } from '../consumer-base';
 import { createAlarm } from './alarm';
 
 const MINUTE = { period: Duration.minutes(1) };
@@ -54,6 +55,14 @@ export function deadLetterAlarm(scope: Construct, consumerName: string, deadLett
     ...MINUTE,
   });
   return createAlarm(scope, 'DeadLetterAlarm', { metric: deadLetters, alarmDescription }, alarmTopic);
+}
+
+/**
+ * The dead-letter alarm's description for a consumer with a queue of its own (`kind`: consumer,
+ * work queue): its messages can be redriven.
+ */
+export function redriveDescription(kind: string, consumer: IConsumer): string {
+  return `Messages of ${kind} ${consumer.consumerName} (${consumer.node.path}) reached its dead-letter queue; inspect with \`fanout dlq inspect\`, fix, then \`fanout dlq redrive\`.`;
 }
 
 /** What the backlog alarms of a queue consumer watch. */
