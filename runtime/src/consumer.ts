@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { IDEMPOTENCY_KEY_SEPARATOR } from './names.js';
 import { CompletedCache } from './completed-cache.js';
 import { resolveCreateConsumerOptions, type CreateConsumerOptions, type HandlerContext, type TypeHandler } from './consumer-options.js';
 import { DeadLetterQueue } from './dead-letter.js';
-import { claimTimes, decideExisting, decideRoute, hasTimeToStart, type ExistingRecordOutcome } from './decide.js';
+import { claimTimes, decideExisting, decideRefusedCompletion, decideRoute, hasTimeToStart, isOwnClaim, type CompletionRefusal, type ExistingRecordOutcome } from './decide.js';
 import { parseEnvelope, type Envelope } from './envelope.js';
 import { IdempotencyStore, MAX_TRANSACT_ITEMS, STATUS_COMPLETED, type Claim } from './idempotency-store.js';
 import { createJsonLogger, withFields, writeLine, type Logger } from './logger.js';
@@ -114,16 +115,18 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
     if (cachedHash !== undefined) {
       return existing(record, log, prepared.envelope, decideExisting({ status: STATUS_COMPLETED, payloadHash: cachedHash }, prepared.hash));
     }
+    const claim: Claim = { key, token: randomUUID() };
     const nowMs = Date.now();
-    let claim: Claim;
+    const times = claimTimes(nowMs, batch.remainingMs(), idempotency);
     try {
-      const result = await store.claim({ key, payloadHash: prepared.hash, nowMs, ...claimTimes(nowMs, batch.remainingMs(), idempotency) });
-      if (!result.claimed) {
+      const result = await store.claim({ ...claim, payloadHash: prepared.hash, nowMs, ...times });
+      if (!result.claimed && !isOwnClaim(result.existing, claim.token)) {
         return existing(record, log, prepared.envelope, decideExisting(result.existing, prepared.hash));
       }
-      claim = result.claim;
     } catch (error) {
       log.error('idempotency claim failed: will be retried', { cause: 'idempotency-store-error', error });
+      // The claim may have been written though its response was lost; no effect happened, so a redelivery need not wait for its lock.
+      await release(claim, log);
       return failed('idempotency-store-error');
     }
     const items: TransactWriteItem[] = [];
@@ -132,21 +135,41 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
       await release(claim, log);
       return failure(record, log, thrown.error);
     }
-    const expiresAtSeconds = Math.ceil(Date.now() / 1000) + idempotency.expiresAfterSeconds;
+    return complete(store, claim, Math.ceil(Date.now() / 1000) + idempotency.expiresAfterSeconds, prepared.hash, items, log);
+  }
+
+  /** Marks the record COMPLETED, with the handler's `ctx.transact` writes if it queued any. */
+  async function complete(store: IdempotencyStore, claim: Claim, expiresAtSeconds: number, hash: string, items: readonly TransactWriteItem[], log: Logger): Promise<Outcome> {
+    let refusal: CompletionRefusal | undefined;
     try {
-      await store.complete(claim, expiresAtSeconds, items);
+      refusal = await store.complete(claim, expiresAtSeconds, items);
     } catch (error) {
+      // The outcome is unknown: the write may have been applied. Never released, so a redelivery cannot apply the effect again: it finds the record COMPLETED, or claims it afresh once the lock ends.
       if (items.length > 0) {
-        log.error('transaction failed: neither the effect nor the completion was applied; will be retried', { cause: 'transaction-failed', error });
-        await release(claim, log);
+        log.error('transaction outcome unknown: the claim is kept until its lock ends; will be retried', { cause: 'transaction-failed', error });
         return failed('transaction-failed');
       }
-      // The effect happened: a retry would repeat it. The record stays IN_PROGRESS until its lock ends.
+      // The effect happened: a retry would repeat it.
       log.error('processed, but marking it completed failed: reported as success', { error });
       return { kind: 'processed', completionWriteFailed: true };
     }
-    cache.set(key, prepared.hash, expiresAtSeconds * 1000);
-    return { kind: 'processed' };
+    const decision = refusal && decideRefusedCompletion(refusal, claim.token);
+    if (!refusal || decision === 'completed') {
+      cache.set(claim.key, hash, expiresAtSeconds * 1000);
+      return { kind: 'processed' };
+    }
+    if (decision === 'cancelled') {
+      log.error('transaction failed: neither the effect nor the completion was applied; will be retried', { cause: 'transaction-failed', error: refusal.error });
+      await release(claim, log);
+      return failed('transaction-failed');
+    }
+    // The claim is lost: another invocation holds the record, so it is not ours to release.
+    if (items.length > 0) {
+      log.error('transaction refused: another invocation holds the claim, nothing was applied; will be retried', { cause: 'transaction-failed', error: refusal.error });
+      return failed('transaction-failed');
+    }
+    log.error('processed, but marking it completed failed: reported as success', { error: refusal.error });
+    return { kind: 'processed', completionWriteFailed: true };
   }
 
   /** Runs the user's handler; returns what it threw, if it threw. */

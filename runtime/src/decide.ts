@@ -23,18 +23,39 @@ export function lockDurationMs(remainingMs: number | undefined, fallbackMs: numb
   return Math.min(Math.max(duration, 1), MAX_LOCK_MS);
 }
 
+/** The lock (epoch ms) and the TTL (epoch s) written with a claim or an extension. */
+export interface ClaimTimes {
+  readonly lockUntilMs: number;
+  readonly expiresAtSeconds: number;
+}
+
+export interface LockOptions {
+  readonly lockFallbackMs: number;
+  readonly expiresAfterSeconds: number;
+}
+
 /** The times written with a claim: the lock (epoch ms) and the TTL (epoch s), the TTL never before the lock ends. */
-export function claimTimes(nowMs: number, remainingMs: number | undefined, options: { readonly lockFallbackMs: number; readonly expiresAfterSeconds: number }): { lockUntilMs: number; expiresAtSeconds: number } {
+export function claimTimes(nowMs: number, remainingMs: number | undefined, options: LockOptions): ClaimTimes {
   const lockUntilMs = nowMs + lockDurationMs(remainingMs, options.lockFallbackMs);
   // The claim condition lets anyone take over an expired record, so a TTL inside the lock would void the lock.
   const expiresAtSeconds = Math.max(Math.ceil(nowMs / 1000) + options.expiresAfterSeconds, Math.ceil(lockUntilMs / 1000));
   return { lockUntilMs, expiresAtSeconds };
 }
 
-/** The part of an idempotency record that decides a failed claim. */
+/** The part of an idempotency record that decides a failed conditional write. */
 export interface ExistingRecord {
   readonly status: string;
   readonly payloadHash?: string;
+  readonly claimToken?: string;
+}
+
+/**
+ * Whether the record that stopped our claim is our claim itself: an attempt whose response was
+ * lost wrote it, and the SDK's retry met it. The token is random per claim, so no other
+ * invocation's record carries it.
+ */
+export function isOwnClaim(existing: ExistingRecord, claimToken: string): boolean {
+  return existing.claimToken === claimToken && existing.status === 'IN_PROGRESS';
 }
 
 /** Another invocation's record stopped our claim: a finished duplicate, a conflicting payload, or work still in progress elsewhere. */
@@ -44,6 +65,29 @@ export function decideExisting(existing: ExistingRecord, payloadHash: string): E
   // Checked before the status: a different payload under a reused id is a producer bug whatever the other copy is doing.
   if (existing.payloadHash !== undefined && existing.payloadHash !== payloadHash) return 'conflict';
   return existing.status === 'COMPLETED' ? 'duplicate' : 'in-progress';
+}
+
+/** DynamoDB refused a completion: whether our fence failed, and the record as it then stood (ALL_OLD). */
+export interface CompletionRefusal {
+  /** False when another write of the transaction cancelled it while our fence held. */
+  readonly fenceFailed: boolean;
+  /** Undefined when the fence failed on a record that no longer exists. */
+  readonly record?: ExistingRecord;
+  readonly error: unknown;
+}
+
+/**
+ * What a refused completion means: `completed` when the record is COMPLETED under our own token
+ * (an earlier attempt of this very request committed and its response was lost), `claim-lost`
+ * when another invocation holds or removed the record (nothing of ours applied), `cancelled` when
+ * our fence held but another write of the transaction failed (nothing applied, the claim is still
+ * ours).
+ */
+export type RefusedCompletionOutcome = 'completed' | 'claim-lost' | 'cancelled';
+
+export function decideRefusedCompletion(refusal: CompletionRefusal, claimToken: string): RefusedCompletionOutcome {
+  if (!refusal.fenceFailed) return 'cancelled';
+  return refusal.record?.claimToken === claimToken && refusal.record.status === 'COMPLETED' ? 'completed' : 'claim-lost';
 }
 
 /** A handler for one envelope type, as far as routing is concerned. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   DeleteItemCommand,
   DynamoDBClient,
@@ -9,7 +8,7 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './names.js';
-import type { ExistingRecord } from './decide.js';
+import type { CompletionRefusal, ExistingRecord } from './decide.js';
 
 /** DynamoDB's limit on the actions of one TransactWriteItems request. */
 export const MAX_TRANSACT_ITEMS = 100;
@@ -24,11 +23,10 @@ export interface Claim {
 }
 
 export type ClaimResult =
-  | { readonly claimed: true; readonly claim: Claim }
+  | { readonly claimed: true }
   | { readonly claimed: false; readonly existing: ExistingRecord };
 
-export interface ClaimRequest {
-  readonly key: string;
+export interface ClaimRequest extends Claim {
   readonly payloadHash: string;
   readonly nowMs: number;
   readonly lockUntilMs: number;
@@ -50,7 +48,8 @@ function names(...placeholders: (keyof typeof NAMES)[]): Record<string, string> 
 }
 
 const CLAIM_CONDITION = 'attribute_not_exists(#pk) OR #expiresAt < :now OR (#status = :inProgress AND #lockUntil < :nowMs)';
-const FENCE_CONDITION = '#claimToken = :token';
+// Our token and still IN_PROGRESS: a record another invocation took over, or one already COMPLETED (perhaps by our own commit whose response was lost), is never changed.
+const FENCE_CONDITION = '#claimToken = :token AND #status = :inProgress';
 
 /**
  * The idempotency table. Each method is one request; the caller decides what a result means
@@ -61,10 +60,10 @@ export class IdempotencyStore {
 
   /**
    * One conditional PutItem. When the condition fails the old item comes back with the error
-   * (ReturnValuesOnConditionCheckFailure = ALL_OLD), so a duplicate costs this one request.
+   * (ReturnValuesOnConditionCheckFailure = ALL_OLD), so a duplicate costs this one request. The
+   * caller picks the token, so it can recognise its own claim in that old item.
    */
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const token = randomUUID();
     try {
       await this.client.send(new PutItemCommand({
         TableName: this.tableName,
@@ -73,7 +72,7 @@ export class IdempotencyStore {
           status: { S: STATUS_IN_PROGRESS },
           [IDEMPOTENCY_TTL_ATTRIBUTE]: { N: String(request.expiresAtSeconds) },
           lockUntil: { N: String(request.lockUntilMs) },
-          claimToken: { S: token },
+          claimToken: { S: request.token },
           payloadHash: { S: request.payloadHash },
         },
         ConditionExpression: CLAIM_CONDITION,
@@ -85,7 +84,7 @@ export class IdempotencyStore {
         },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }));
-      return { claimed: true, claim: { key: request.key, token } };
+      return { claimed: true };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       return { claimed: false, existing: existingRecord((err as { Item?: Record<string, AttributeValue> }).Item) };
@@ -94,11 +93,13 @@ export class IdempotencyStore {
 
   /**
    * Marks the record COMPLETED, fenced by our claim token: if another invocation has taken the
-   * claim over since, this fails and leaves its record alone. With `items` the completion and
+   * claim over since, this is refused and leaves its record alone. With `items` the completion and
    * those writes commit in one TransactWriteItems, so the effect and "processed" happen together
-   * or not at all.
+   * or not at all. Resolves to undefined when applied, to the refusal when DynamoDB refused it
+   * (decideRefusedCompletion says what that means); any other error leaves the outcome unknown
+   * and is thrown.
    */
-  async complete(claim: Claim, expiresAtSeconds: number, items: readonly TransactWriteItem[] = []): Promise<void> {
+  async complete(claim: Claim, expiresAtSeconds: number, items: readonly TransactWriteItem[] = []): Promise<CompletionRefusal | undefined> {
     const update = {
       TableName: this.tableName,
       Key: { [IDEMPOTENCY_PARTITION_KEY]: { S: claim.key } },
@@ -109,28 +110,48 @@ export class IdempotencyStore {
         ':completed': { S: STATUS_COMPLETED },
         ':expiresAt': { N: String(expiresAtSeconds) },
         ':token': { S: claim.token },
+        ':inProgress': { S: STATUS_IN_PROGRESS },
       },
+      // A refused fence shows whose record it is: our own earlier commit, or another invocation's.
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
-    if (items.length === 0) {
-      await this.client.send(new UpdateItemCommand(update));
-      return;
+    try {
+      if (items.length === 0) {
+        await this.client.send(new UpdateItemCommand(update));
+      } else {
+        await this.client.send(new TransactWriteItemsCommand({
+          TransactItems: [{ Update: update }, ...items],
+          // One token per claim: DynamoDB answers an SDK retry of a committed transaction with success instead of applying it again (for 10 minutes).
+          ClientRequestToken: claim.token,
+        }));
+      }
+      return undefined;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) {
+        return { fenceFailed: true, record: recordOf((err as { Item?: Record<string, AttributeValue> }).Item), error: err };
+      }
+      if (isTransactionCanceled(err)) {
+        // Reasons come in the order of TransactItems: the completion is the first.
+        const ours = (err as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }).CancellationReasons?.[0];
+        if (ours?.Code === 'ConditionalCheckFailed') return { fenceFailed: true, record: recordOf(ours.Item), error: err };
+        if (ours !== undefined) return { fenceFailed: false, error: err };
+      }
+      throw err;
     }
-    await this.client.send(new TransactWriteItemsCommand({
-      TransactItems: [{ Update: update }, ...items],
-      // The claim token is unique per attempt, so an SDK retry of this very request cannot apply it twice.
-      ClientRequestToken: claim.token,
-    }));
   }
 
-  /** Deletes our claim so the next delivery can claim afresh; a claim taken over by someone else is left alone. */
+  /**
+   * Deletes our claim so the next delivery can claim afresh. Only while it is IN_PROGRESS: a
+   * claim taken over by someone else, or a record already COMPLETED, is left alone.
+   */
   async release(claim: Claim): Promise<void> {
     try {
       await this.client.send(new DeleteItemCommand({
         TableName: this.tableName,
         Key: { [IDEMPOTENCY_PARTITION_KEY]: { S: claim.key } },
         ConditionExpression: FENCE_CONDITION,
-        ExpressionAttributeNames: names('#claimToken'),
-        ExpressionAttributeValues: { ':token': { S: claim.token } },
+        ExpressionAttributeNames: names('#claimToken', '#status'),
+        ExpressionAttributeValues: { ':token': { S: claim.token }, ':inProgress': { S: STATUS_IN_PROGRESS } },
       }));
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
@@ -142,10 +163,20 @@ function isConditionalCheckFailed(err: unknown): boolean {
   return (err as { name?: unknown })?.name === 'ConditionalCheckFailedException';
 }
 
+function isTransactionCanceled(err: unknown): boolean {
+  return (err as { name?: unknown })?.name === 'TransactionCanceledException';
+}
+
 function existingRecord(item: Record<string, AttributeValue> | undefined): ExistingRecord {
   // No item back means it vanished between the check and the response (TTL deletion): treat it as busy and retry later.
+  return recordOf(item) ?? { status: STATUS_IN_PROGRESS };
+}
+
+function recordOf(item: Record<string, AttributeValue> | undefined): ExistingRecord | undefined {
+  if (item === undefined) return undefined;
   return {
-    status: item?.status?.S ?? STATUS_IN_PROGRESS,
-    ...(item?.payloadHash?.S === undefined ? {} : { payloadHash: item.payloadHash.S }),
+    status: item.status?.S ?? STATUS_IN_PROGRESS,
+    ...(item.payloadHash?.S === undefined ? {} : { payloadHash: item.payloadHash.S }),
+    ...(item.claimToken?.S === undefined ? {} : { claimToken: item.claimToken.S }),
   };
 }

@@ -1,4 +1,4 @@
-import { attributesThatFit, claimTimes, decideExisting, decideRoute, hasTimeToStart, lockDurationMs, MAX_LOCK_MS } from '../../runtime/src/decide';
+import { attributesThatFit, claimTimes, decideExisting, decideRefusedCompletion, decideRoute, hasTimeToStart, isOwnClaim, lockDurationMs, MAX_LOCK_MS } from '../../runtime/src/decide';
 
 describe('the lock', () => {
   test.each([
@@ -36,6 +36,25 @@ test.each([
   [{ status: 'IN_PROGRESS' }, 'h', 'in-progress'],
 ])('an existing record %p against hash %p: %p', (existing, hash, expected) => {
   expect(decideExisting(existing, hash)).toBe(expected);
+});
+
+test.each([
+  [{ status: 'IN_PROGRESS', claimToken: 'ours' }, true],
+  [{ status: 'IN_PROGRESS', claimToken: 'theirs' }, false],
+  [{ status: 'COMPLETED', claimToken: 'ours' }, false],
+  [{ status: 'IN_PROGRESS' }, false],
+])('the record that stopped our claim %p is our own claim: %p', (existing, expected) => {
+  expect(isOwnClaim(existing, 'ours')).toBe(expected);
+});
+
+test.each([
+  ['our own commit (an earlier attempt, response lost)', { fenceFailed: true, record: { status: 'COMPLETED', claimToken: 'ours' } }, 'completed'],
+  ['another invocation completed it', { fenceFailed: true, record: { status: 'COMPLETED', claimToken: 'theirs' } }, 'claim-lost'],
+  ['another invocation holds it', { fenceFailed: true, record: { status: 'IN_PROGRESS', claimToken: 'theirs' } }, 'claim-lost'],
+  ['the record is gone', { fenceFailed: true }, 'claim-lost'],
+  ['another write of the transaction failed', { fenceFailed: false }, 'cancelled'],
+])('a refused completion, %s: %p', (_case, refusal, expected) => {
+  expect(decideRefusedCompletion({ ...refusal, error: new Error('refused') }, 'ours')).toBe(expected);
 });
 
 describe('routing', () => {

@@ -9,6 +9,7 @@ import { dynamoDbClient } from '@cdk-fanout/testing';
 import { captureLogs, countRequests, createIdempotencyTable, failRequests, gate, getItem } from '@cdk-fanout/testing';
 import { envelope, lambdaContext, sqsEvent, sqsRecord } from '@cdk-fanout/testing';
 import { setTimeout as delay } from 'node:timers/promises';
+import { IdempotencyStore } from '../../runtime/src/idempotency-store';
 
 const Order = z.object({ orderId: z.string() });
 const CONSUMER = 'inventory';
@@ -157,6 +158,36 @@ describe('a crashed invocation', () => {
   });
 });
 
+describe('the store\'s fenced writes', () => {
+  const claimOf = (store: IdempotencyStore, claim: { key: string; token: string }, nowMs = Date.now()) =>
+    store.claim({ ...claim, payloadHash: 'h', nowMs, lockUntilMs: nowMs + 60_000, expiresAtSeconds: Math.ceil(nowMs / 1000) + 3600 });
+
+  test('release never deletes a COMPLETED record, not even under our own token', async () => {
+    const store = new IdempotencyStore(inspect, table);
+    const claim = { key: key(`release-${Date.now()}`), token: 'ours' };
+    await claimOf(store, claim);
+    expect(await store.complete(claim, Math.ceil(Date.now() / 1000) + 3600)).toBeUndefined();
+
+    await store.release(claim);
+
+    expect((await getItem(inspect, table, claim.key))?.status?.S).toBe('COMPLETED');
+  });
+
+  test('a claim taken over can neither be completed nor released', async () => {
+    const store = new IdempotencyStore(inspect, table);
+    const ours = { key: key(`taken-${Date.now()}`), token: 'ours' };
+    await claimOf(store, ours);
+    // The taker's clock is past our lock.
+    expect(await claimOf(store, { key: ours.key, token: 'theirs' }, Date.now() + 120_000)).toEqual({ claimed: true });
+    const taken = await getItem(inspect, table, ours.key);
+
+    expect(await store.complete(ours, Math.ceil(Date.now() / 1000) + 3600)).toMatchObject({ fenceFailed: true, record: { status: 'IN_PROGRESS', claimToken: 'theirs' } });
+    await store.release(ours);
+
+    expect(await getItem(inspect, table, ours.key)).toEqual(taken);
+  });
+});
+
 describe('the lock is always bounded', () => {
   test.each([
     ['remaining time 0', { getRemainingTimeInMillis: () => 0 }],
@@ -218,18 +249,21 @@ describe('transactional mode', () => {
     expect(logs.lines.find((line) => line.fields.cause === 'transaction-failed')?.fields.error).toMatchObject({ name: 'TransactionCanceledException' });
   });
 
-  test('an injected TransactWriteItems failure applies neither, and the retry applies both once', async () => {
+  test('an injected TransactWriteItems failure applies neither; the claim is kept until its lock ends, and then the retry applies both once', async () => {
     let broken = true;
-    const { handler, client } = container((_data, ctx) => ctx.transact(ledgerPut(`charge#${ctx.envelope.id}`, ctx)));
+    const { handler, client, requests } = container((_data, ctx) => ctx.transact(ledgerPut(`charge#${ctx.envelope.id}`, ctx)), { minRemainingTimeMs: 0 });
     failRequests(client, 'TransactWriteItemsCommand', () => broken);
     const message = envelope('order.created', { orderId: 'o-6' });
     const record = sqsRecord(message);
 
-    expect((await handler(sqsEvent(record), lambdaContext())).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    // The client cannot tell this 500 from a commit whose response was lost: it never releases after it.
+    expect((await handler(sqsEvent(record), lambdaContext(300))).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(requests.of('DeleteItemCommand')).toBe(0);
     expect(await getItem(inspect, ledger, `charge#${message.id}`)).toBeUndefined();
-    expect(await getItem(inspect, table, key(message.id))).toBeUndefined();
+    const kept = await waitForItem(key(message.id), (item) => item.status?.S === 'IN_PROGRESS');
 
     broken = false;
+    await sleepUntil(Number(kept.lockUntil.N) + 1);
     expect((await handler(sqsEvent(record), lambdaContext())).batchItemFailures).toEqual([]);
     expect(await getItem(inspect, ledger, `charge#${message.id}`)).toBeDefined();
     expect((await getItem(inspect, table, key(message.id)))?.status?.S).toBe('COMPLETED');
