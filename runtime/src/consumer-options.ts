@@ -25,6 +25,13 @@ export interface HandlerContext {
   /** The consumer's logger, adding this record's message id, envelope id and type to every line. */
   readonly logger: Logger;
   /**
+   * Aborted when this invocation no longer holds the envelope's idempotency claim: its lock could
+   * not be extended before it ran out, or another invocation took the record over. Stop then (pass
+   * it on to `fetch`, or as `abortSignal` to AWS SDK calls): the record is not marked processed,
+   * its `ctx.transact` writes are dropped, and it is retried. Never aborted without idempotency.
+   */
+  readonly signal: AbortSignal;
+  /**
    * Queues DynamoDB writes to commit in one `TransactWriteItems` together with marking this
    * envelope processed, after `handle` returns: the effect and "processed" become one atomic
    * step. If the transaction fails, none of it applies and the record is retried. At most 99

@@ -5,9 +5,10 @@ import { IDEMPOTENCY_KEY_SEPARATOR } from './names.js';
 import { CompletedCache } from './completed-cache.js';
 import { resolveCreateConsumerOptions, type CreateConsumerOptions, type HandlerContext, type TypeHandler } from './consumer-options.js';
 import { DeadLetterQueue } from './dead-letter.js';
-import { claimTimes, decideExisting, decideRefusedCompletion, decideRoute, hasTimeToStart, isOwnClaim, type CompletionRefusal, type ExistingRecordOutcome } from './decide.js';
+import { claimTimes, decideExisting, decideRefusedCompletion, decideRoute, extendedClaimTimes, hasTimeToStart, isOwnClaim, type CompletionRefusal, type ExistingRecordOutcome } from './decide.js';
 import { parseEnvelope, type Envelope } from './envelope.js';
 import { IdempotencyStore, MAX_TRANSACT_ITEMS, STATUS_COMPLETED, type Claim } from './idempotency-store.js';
+import { LockKeeper } from './lock-keeper.js';
 import { createJsonLogger, withFields, writeLine, type Logger } from './logger.js';
 import { emfLine } from './metrics.js';
 import { countOutcomes, type FailureCause, type Outcome } from './outcome.js';
@@ -107,7 +108,7 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
 
   async function processOnce(record: SQSRecord, prepared: Prepared, log: Logger, batch: Batch): Promise<Outcome> {
     if (!store || !idempotency) {
-      const thrown = await runHandler(record, prepared, log, batch, undefined);
+      const thrown = await runHandler(record, prepared, log, batch, undefined, new AbortController().signal);
       return thrown ? failure(record, log, thrown.error) : { kind: 'processed' };
     }
     const key = `${config.consumerName}${IDEMPOTENCY_KEY_SEPARATOR}${prepared.envelope.id}`;
@@ -129,8 +130,19 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
       await release(claim, log);
       return failed('idempotency-store-error');
     }
+    const keeper = new LockKeeper(store, claim, { writtenAtMs: nowMs, lockUntilMs: times.lockUntilMs }, (now, lockUntilMs) => extendedClaimTimes(now, lockUntilMs, batch.remainingMs(), idempotency), log);
+    if (!(await keeper.start())) {
+      log.warn('not started: the claim came back past its lock\'s midpoint and the lock could not be extended; will be retried', { cause: 'not-started' });
+      await release(claim, log);
+      return failed('not-started');
+    }
     const items: TransactWriteItem[] = [];
-    const thrown = await runHandler(record, prepared, log, batch, items);
+    const thrown = await runHandler(record, prepared, log, batch, items, keeper.signal);
+    if (await keeper.stop()) {
+      // Not released: the record is another invocation's now, or its lock has run out anyway.
+      log.error('the idempotency claim was lost while the handler ran: not marked processed; will be retried', { cause: 'in-progress-elsewhere', reason: keeper.signal.reason, ...(thrown && { error: thrown.error }) });
+      return failed('in-progress-elsewhere');
+    }
     if (thrown) {
       await release(claim, log);
       return failure(record, log, thrown.error);
@@ -173,13 +185,14 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
   }
 
   /** Runs the user's handler; returns what it threw, if it threw. */
-  async function runHandler(record: SQSRecord, prepared: Prepared, log: Logger, batch: Batch, items: TransactWriteItem[] | undefined): Promise<{ readonly error: unknown } | undefined> {
+  async function runHandler(record: SQSRecord, prepared: Prepared, log: Logger, batch: Batch, items: TransactWriteItem[] | undefined, signal: AbortSignal): Promise<{ readonly error: unknown } | undefined> {
     const ctx: HandlerContext = {
       envelope: prepared.envelope,
       record,
       attributes: prepared.attributes,
       remainingTimeMs: () => batch.remainingMs() ?? Number.POSITIVE_INFINITY,
       logger: log,
+      signal,
       transact: (...more) => {
         if (!items) {
           throw new Error('ctx.transact needs idempotency: set FANOUT_IDEMPOTENCY_TABLE or pass the idempotency option');

@@ -42,6 +42,32 @@ export function claimTimes(nowMs: number, remainingMs: number | undefined, optio
   return { lockUntilMs, expiresAtSeconds };
 }
 
+/** A lock we hold: when it was written (by our clock) and until when it holds. */
+export interface HeldLock {
+  readonly writtenAtMs: number;
+  readonly lockUntilMs: number;
+}
+
+/**
+ * When to extend a held lock: at its midpoint, so an extension has the other half to get through
+ * (SDK retries included) before the lock runs out.
+ */
+export function lockCheckAtMs(lock: HeldLock): number {
+  return (lock.writtenAtMs + lock.lockUntilMs) / 2;
+}
+
+/**
+ * The times an extension at `nowMs` writes (the claim's rule applied afresh), or undefined when
+ * the lock already lasts as long as the invocation can run: Lambda stops a handler at its
+ * deadline, and a lock derived from that deadline never needs more. The extension must gain more
+ * than half of what is left, so that a deadline read a millisecond apart never starts a chain of
+ * ever smaller extensions.
+ */
+export function extendedClaimTimes(nowMs: number, lockUntilMs: number, remainingMs: number | undefined, options: LockOptions): ClaimTimes | undefined {
+  const times = claimTimes(nowMs, remainingMs, options);
+  return times.lockUntilMs - lockUntilMs > (lockUntilMs - nowMs) / 2 ? times : undefined;
+}
+
 /** The part of an idempotency record that decides a failed conditional write. */
 export interface ExistingRecord {
   readonly status: string;

@@ -8,7 +8,7 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './names.js';
-import type { CompletionRefusal, ExistingRecord } from './decide.js';
+import type { ClaimTimes, CompletionRefusal, ExistingRecord } from './decide.js';
 
 /** DynamoDB's limit on the actions of one TransactWriteItems request. */
 export const MAX_TRANSACT_ITEMS = 100;
@@ -88,6 +88,29 @@ export class IdempotencyStore {
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       return { claimed: false, existing: existingRecord((err as { Item?: Record<string, AttributeValue> }).Item) };
+    }
+  }
+
+  /** Moves the lock (and the TTL with it) of a claim we still hold; false when the fence refused: the claim is lost. */
+  async extend(claim: Claim, times: ClaimTimes): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { [IDEMPOTENCY_PARTITION_KEY]: { S: claim.key } },
+        UpdateExpression: 'SET #lockUntil = :lockUntil, #expiresAt = :expiresAt',
+        ConditionExpression: FENCE_CONDITION,
+        ExpressionAttributeNames: names('#lockUntil', '#expiresAt', '#claimToken', '#status'),
+        ExpressionAttributeValues: {
+          ':lockUntil': { N: String(times.lockUntilMs) },
+          ':expiresAt': { N: String(times.expiresAtSeconds) },
+          ':token': { S: claim.token },
+          ':inProgress': { S: STATUS_IN_PROGRESS },
+        },
+      }));
+      return true;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      return false;
     }
   }
 

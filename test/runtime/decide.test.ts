@@ -1,4 +1,4 @@
-import { attributesThatFit, claimTimes, decideExisting, decideRefusedCompletion, decideRoute, hasTimeToStart, isOwnClaim, lockDurationMs, MAX_LOCK_MS } from '../../runtime/src/decide';
+import { attributesThatFit, claimTimes, decideExisting, decideRefusedCompletion, decideRoute, extendedClaimTimes, hasTimeToStart, isOwnClaim, lockCheckAtMs, lockDurationMs, MAX_LOCK_MS } from '../../runtime/src/decide';
 
 describe('the lock', () => {
   test.each([
@@ -19,6 +19,31 @@ describe('the lock', () => {
     const now = 1_800_000_000_000;
     expect(claimTimes(now, 30_000, { lockFallbackMs: 60_000, expiresAfterSeconds: 3600 })).toEqual({ lockUntilMs: now + 30_000, expiresAtSeconds: now / 1000 + 3600 });
     expect(claimTimes(now, 600_000, { lockFallbackMs: 60_000, expiresAfterSeconds: 1 })).toEqual({ lockUntilMs: now + 600_000, expiresAtSeconds: (now + 600_000) / 1000 });
+  });
+});
+
+describe('extending the lock while a handler runs', () => {
+  const now = 1_800_000_000_000;
+  const options = { lockFallbackMs: 60_000, expiresAfterSeconds: 3600 };
+
+  test('the next extension comes at the lock\'s midpoint', () => {
+    expect(lockCheckAtMs({ writtenAtMs: now, lockUntilMs: now + 30_000 })).toBe(now + 15_000);
+  });
+
+  test('a lock from the fallback (remaining time unknown) is extended by the fallback from now, the TTL with it', () => {
+    expect(extendedClaimTimes(now, now + 30_000, undefined, options)).toEqual({ lockUntilMs: now + 60_000, expiresAtSeconds: now / 1000 + 3600 });
+    expect(extendedClaimTimes(now, now + 30_000, undefined, { ...options, expiresAfterSeconds: 1 })).toEqual({ lockUntilMs: now + 60_000, expiresAtSeconds: (now + 60_000) / 1000 });
+  });
+
+  test('a lock that already reaches the invocation\'s deadline is not extended, however the deadline rounds', () => {
+    const deadline = now + 30_000;
+    for (const drift of [-2, -1, 0, 1, 2]) {
+      expect(extendedClaimTimes(now, deadline, deadline - now + drift, options)).toBeUndefined();
+    }
+  });
+
+  test('a lock that ran out unnoticed (the event loop was busy) is still extended: the fence decides whether it is ours', () => {
+    expect(extendedClaimTimes(now, now - 1000, undefined, options)?.lockUntilMs).toBe(now + 60_000);
   });
 });
 

@@ -2,7 +2,7 @@
  * Idempotency under concurrency and crashes, against DynamoDB Local: racing invocations, lock
  * expiry after a crash, fenced completion and release, and transactional completion.
  */
-import { DynamoDBClient, PutItemCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, type AttributeValue, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { createConsumer, type HandlerContext } from '@cdk-fanout/runtime';
 import { dynamoDbClient } from '@cdk-fanout/testing';
@@ -71,20 +71,32 @@ test('two invocations racing on the same ids: exactly one effect per id', async 
 });
 
 describe('a crashed invocation', () => {
-  test('its lock expires and another invocation takes over; its late completion cannot overwrite the new claim', async () => {
+  /** A crash as the others see it: the handler stalls and the container can no longer reach DynamoDB, so its lock is not extended. */
+  function crashing(handle: (data: { orderId: string }, ctx: HandlerContext) => unknown) {
+    const crashed = container(handle, { minRemainingTimeMs: 0 });
+    let down = true;
+    for (const command of ['UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand']) {
+      failRequests(crashed.client, command, () => down);
+    }
+    return { ...crashed, recover: () => (down = false) };
+  }
+
+  test('its lock runs out and another invocation takes over; when it wakes it neither completes nor releases', async () => {
     const stuck = gate();
     const effects: string[] = [];
-    const crashed = container(async (data) => {
+    const crashed = crashing(async (data, ctx) => {
       await stuck.promise;
+      ctx.signal.throwIfAborted();
       effects.push(`crashed:${data.orderId}`);
-    }, { minRemainingTimeMs: 0 });
+    });
     const healthy = container((data) => {
       effects.push(`healthy:${data.orderId}`);
     });
     const message = envelope('order.created', { orderId: 'o-1' });
+    const record = sqsRecord(message);
 
     // 300 ms left: the claim's lock ends with the invocation, which "crashes" (never finishes in time).
-    const late = crashed.handler(sqsEvent(sqsRecord(message)), lambdaContext(300));
+    const late = crashed.handler(sqsEvent(record), lambdaContext(300));
     const claimed = await waitForItem(key(message.id), (item) => item.status?.S === 'IN_PROGRESS');
     const lockUntil = Number(claimed.lockUntil.N);
     expect(lockUntil).toBeGreaterThan(Date.now() - 1000);
@@ -99,21 +111,26 @@ describe('a crashed invocation', () => {
     expect(completed?.status?.S).toBe('COMPLETED');
     expect(completed?.claimToken?.S).not.toBe(claimed.claimToken.S);
 
-    // The crashed invocation wakes up: its completion is fenced by the claim token.
+    // It wakes with its network back: its lock ran out unextended, so it gave the claim up.
+    crashed.recover();
     stuck.open();
-    const lateResponse = await late;
-    expect(lateResponse.batchItemFailures).toEqual([]);
-    expect(crashed.logs.lines.find((line) => /marking it completed failed/.test(line.message))?.fields.error).toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect((await late).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(crashed.requests.of('DeleteItemCommand')).toBe(0);
+    expect(crashed.logs.lines.find((line) => /marking it completed/.test(line.message))).toBeUndefined();
+    expect(crashed.logs.lines.find((line) => /claim was lost/.test(line.message))?.fields.reason).toMatchObject({ name: 'ClaimLostError' });
     expect(await getItem(inspect, table, key(message.id))).toEqual(completed);
-    expect(effects).toEqual(['healthy:o-1', 'crashed:o-1']);
+    expect(effects).toEqual(['healthy:o-1']);
+    // SQS delivers it again: a duplicate.
+    expect((await crashed.handler(sqsEvent(record), lambdaContext())).batchItemFailures).toEqual([]);
+    expect(effects).toEqual(['healthy:o-1']);
   });
 
   test('in transactional mode the late invocation applies nothing and is retried, which finds the duplicate', async () => {
     const stuck = gate();
-    const crashed = container(async (_data, ctx) => {
+    const crashed = crashing(async (_data, ctx) => {
       await stuck.promise;
       ctx.transact(ledgerPut(`late#${ctx.envelope.id}`, ctx));
-    }, { minRemainingTimeMs: 0 });
+    });
     const healthy = container((_data, ctx) => ctx.transact(ledgerPut(`healthy#${ctx.envelope.id}`, ctx)));
     const message = envelope('order.created', { orderId: 'o-2' });
     const record = sqsRecord(message);
@@ -122,6 +139,7 @@ describe('a crashed invocation', () => {
     const claimed = await waitForItem(key(message.id), (item) => item.status?.S === 'IN_PROGRESS');
     await sleepUntil(Number(claimed.lockUntil.N) + 1);
     await healthy.handler(sqsEvent(sqsRecord(message)), lambdaContext());
+    crashed.recover();
     stuck.open();
 
     expect((await late).batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
@@ -132,29 +150,43 @@ describe('a crashed invocation', () => {
     expect(retry.batchItemFailures).toEqual([]);
     expect(crashed.logs.lines.filter((line) => line.message === 'already processed: duplicate')).toHaveLength(1);
   });
+});
 
-  test('a late failure cannot release the claim another invocation took over', async () => {
-    const stuck = gate();
-    const crashed = container(async () => {
-      await stuck.promise;
-      throw new Error('late failure');
-    }, { minRemainingTimeMs: 0 });
-    const blocked = gate();
-    const healthy = container(() => blocked.promise);
+describe('a takeover the running invocation has not noticed yet (a taker whose clock runs far ahead)', () => {
+  /** Another invocation's claim written over ours, as a taker whose clock is ahead by more than the lock would write it. */
+  async function takeOver(pk: string): Promise<Record<string, AttributeValue>> {
+    const item = { pk: { S: pk }, status: { S: 'IN_PROGRESS' }, claimToken: { S: 'the-taker' }, lockUntil: { N: String(Date.now() + 60_000) }, expiresAt: { N: String(Math.ceil(Date.now() / 1000) + 3600) } };
+    await inspect.send(new PutItemCommand({ TableName: table, Item: item }));
+    return item;
+  }
+
+  test('its completion is refused by the fence and leaves the new claim alone', async () => {
     const message = envelope('order.created', { orderId: 'o-3' });
+    let taken: Record<string, AttributeValue> = {};
+    const late = container(async () => {
+      taken = await takeOver(key(message.id));
+    });
 
-    const late = crashed.handler(sqsEvent(sqsRecord(message)), lambdaContext(200));
-    const claimed = await waitForItem(key(message.id), (item) => item.status?.S === 'IN_PROGRESS');
-    await sleepUntil(Number(claimed.lockUntil.N) + 1);
-    const working = healthy.handler(sqsEvent(sqsRecord(message)), lambdaContext());
-    const taken = await waitForItem(key(message.id), (item) => item.claimToken?.S !== claimed.claimToken.S);
-    stuck.open();
-    await late;
+    const response = await late.handler(sqsEvent(sqsRecord(message)), lambdaContext());
 
-    expect(crashed.requests.of('DeleteItemCommand')).toBe(1);
+    // The effect happened, so it is reported processed; the failed completion is logged and counted.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(late.logs.lines.find((line) => /marking it completed failed/.test(line.message))?.fields.error).toMatchObject({ name: 'ConditionalCheckFailedException' });
     expect(await getItem(inspect, table, key(message.id))).toEqual(taken);
-    blocked.open();
-    expect((await working).batchItemFailures).toEqual([]);
+  });
+
+  test('its late failure cannot release the claim another invocation took over', async () => {
+    const message = envelope('order.created', { orderId: 'o-4' });
+    let taken: Record<string, AttributeValue> = {};
+    const late = container(async () => {
+      taken = await takeOver(key(message.id));
+      throw new Error('late failure');
+    });
+
+    await late.handler(sqsEvent(sqsRecord(message)), lambdaContext());
+
+    expect(late.requests.of('DeleteItemCommand')).toBe(1);
+    expect(await getItem(inspect, table, key(message.id))).toEqual(taken);
   });
 });
 
@@ -173,7 +205,7 @@ describe('the store\'s fenced writes', () => {
     expect((await getItem(inspect, table, claim.key))?.status?.S).toBe('COMPLETED');
   });
 
-  test('a claim taken over can neither be completed nor released', async () => {
+  test('a claim taken over can neither be extended, completed nor released', async () => {
     const store = new IdempotencyStore(inspect, table);
     const ours = { key: key(`taken-${Date.now()}`), token: 'ours' };
     await claimOf(store, ours);
@@ -181,6 +213,7 @@ describe('the store\'s fenced writes', () => {
     expect(await claimOf(store, { key: ours.key, token: 'theirs' }, Date.now() + 120_000)).toEqual({ claimed: true });
     const taken = await getItem(inspect, table, ours.key);
 
+    expect(await store.extend(ours, { lockUntilMs: Date.now() + 60_000, expiresAtSeconds: Math.ceil(Date.now() / 1000) + 3600 })).toBe(false);
     expect(await store.complete(ours, Math.ceil(Date.now() / 1000) + 3600)).toMatchObject({ fenceFailed: true, record: { status: 'IN_PROGRESS', claimToken: 'theirs' } });
     await store.release(ours);
 
