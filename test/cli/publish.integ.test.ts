@@ -1,9 +1,8 @@
 /* `fanout publish` against fauxqs: the runtime's Publisher behind a command line. */
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parseEnvelope } from '@cdk-fanout/runtime';
-import { createQueue, drainQueue, uniqueName } from '@cdk-fanout/testing';
-import { snsClient, sqsClient } from '@cdk-fanout/testing';
+import { drainQueue, snsClient, sqsClient, topicWithQueues } from '@cdk-fanout/testing';
 import { fanout } from './support/run';
 
 let sns: SNSClient;
@@ -19,10 +18,8 @@ afterAll(() => {
 
 /** A topic with one raw-delivery queue subscribed. */
 async function subscribedQueue(prefix: string, fifo = false) {
-  const topic = await sns.send(new CreateTopicCommand({ Name: uniqueName(prefix) + (fifo ? '.fifo' : ''), ...(fifo ? { Attributes: { FifoTopic: 'true' } } : {}) }));
-  const queue = await createQueue(sqs, `${prefix}-queue`, fifo);
-  await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: queue.arn, Attributes: { RawMessageDelivery: 'true' } }));
-  return { topicArn: topic.TopicArn!, queueUrl: queue.url };
+  const { topicArn, queues } = await topicWithQueues(sns, sqs, prefix, fifo, { queue: { fifo } });
+  return { topicArn, queueUrl: queues.queue.url };
 }
 
 describe('fanout publish', () => {

@@ -3,7 +3,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LocalDeployment, type LocalDeploymentOptions, type LocalQueue } from '@cdk-fanout/local';
 import { Publisher } from '@cdk-fanout/runtime';
 import {
-  BatchLogTotals, FAULT_PRELOAD_MODULE, messagesIn as queueMessages, peekQueue, redeliverFirstDeliveries, type FunctionFaults,
+  BatchLogTotals, FAULT_PRELOAD_MODULE, messagesIn as queueMessages, peekQueue, redeliverFirstDeliveries, testSeed, type FunctionFaults,
 } from '@cdk-fanout/testing';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -31,7 +31,7 @@ export async function startTestStack(cdkOut: string, options: Omit<LocalDeployme
     throw new Error('the emulators are not running: run the tests with jest (testing/src/global-setup.ts starts them)');
   }
   const { faults, redeliverRate, ...deploymentOptions } = options;
-  const seed = Number(process.env.FANOUT_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const seed = testSeed();
   if (faults || redeliverRate) {
     process.stdout.write(`faults: seed ${seed} (FANOUT_TEST_SEED=${seed} replays them) ${JSON.stringify({ ...faults, redeliverRate })}\n`);
   }

@@ -3,15 +3,15 @@
  * three containers (each its own createConsumer and DynamoDB client carrying seeded fault
  * middleware: a share of attempts throttled, a share of successful responses lost after the write
  * was applied). Records reported failed are delivered again, as SQS does after the visibility
- * timeout, until none is left. Replay a run with FANOUT_FAULT_SEED=<seed printed>.
+ * timeout, until none is left. Replay a run with FANOUT_TEST_SEED=<seed printed>.
  */
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createConsumer, type HandlerContext } from '@cdk-fanout/runtime';
-import { captureLogs, countRequests, createIdempotencyTable, dynamoDbClient, envelope, injectDynamoDbFaults, lambdaContext, seededRandom, sqsEvent, sqsRecord } from '@cdk-fanout/testing';
+import { captureLogs, countRequests, createIdempotencyTable, dynamoDbClient, envelope, injectDynamoDbFaults, lambdaContext, seededRandom, sqsEvent, sqsRecord, testSeed } from '@cdk-fanout/testing';
 
-const SEED = Number(process.env.FANOUT_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = testSeed();
 const MESSAGES = 300;
 const COPIES = 2;
 const CONTAINERS = 3;
@@ -124,7 +124,7 @@ test.concurrent.each<Mode>(['transactional', 'plain'])('%s mode under throttling
     ackedWithoutEffect,
     stuck: pending.length,
   };
-  console.log(`fault figures (replay with FANOUT_FAULT_SEED=${SEED})\n${JSON.stringify(figures, null, 2)}`);
+  console.log(`fault figures (replay with FANOUT_TEST_SEED=${SEED})\n${JSON.stringify(figures, null, 2)}`);
 
   expect(figures.stuck).toBe(0);
   expect(figures.withoutEffect).toBe(0);

@@ -4,14 +4,15 @@
  * a standard queue subscribed to the topic receives every copy SNS published. On a FIFO topic a
  * FIFO queue gives the order per message group. Replay a run with FANOUT_TEST_SEED=<seed>.
  */
-import { CreateTopicCommand, SNSClient, type SNSClientConfig, SubscribeCommand } from '@aws-sdk/client-sns';
+import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import { SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
 import { Publisher, type BatchEntry, type BatchEntryResult } from '@cdk-fanout/runtime';
-import { countRequests, createQueue, drainQueue, seededRandom, snsClient, sqsClient, uniqueName } from '@cdk-fanout/testing';
-import { failBatchEntries, loseSnsResponses } from '../../testing/src/sns-faults';
+import {
+  countRequests, drainQueue, failBatchEntries, loseSnsResponses, seededRandom, snsClient, sqsClient, testSeed, topicWithQueues as createTopicWithQueues,
+} from '@cdk-fanout/testing';
 
-const SEED = process.env.FANOUT_TEST_SEED ? Number(process.env.FANOUT_TEST_SEED) : Math.floor(Math.random() * 2 ** 31);
+const SEED = testSeed();
 const LOST_RATE = 0.3;
 const ENTRIES = 300;
 const MAX_ATTEMPTS = 3;
@@ -33,13 +34,8 @@ const snsClientWith = (config: SNSClientConfig) =>
   new SNSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: process.env.FANOUT_TEST_FAUXQS_ENDPOINT, ...config });
 
 async function topic(fifo: boolean) {
-  const created = await admin.send(new CreateTopicCommand({ Name: uniqueName('figures') + (fifo ? '.fifo' : ''), ...(fifo ? { Attributes: { FifoTopic: 'true' } } : {}) }));
-  const topicArn = created.TopicArn!;
-  const copies = await createQueue(sqs, 'copies');
-  await admin.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: copies.arn, Attributes: { RawMessageDelivery: 'true' } }));
-  const ordered = fifo ? await createQueue(sqs, 'ordered', true) : undefined;
-  if (ordered) await admin.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: ordered.arn, Attributes: { RawMessageDelivery: 'true' } }));
-  return { topicArn, copies, ordered };
+  const { topicArn, queues } = await createTopicWithQueues<string>(admin, sqs, 'figures', fifo, fifo ? { copies: {}, ordered: { fifo: true } } : { copies: {} });
+  return { topicArn, copies: queues.copies, ordered: fifo ? queues.ordered : undefined };
 }
 
 const idOf = (message: Message) => (JSON.parse(message.Body!) as { id: string }).id;

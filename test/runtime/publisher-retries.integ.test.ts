@@ -5,12 +5,13 @@
  * deduplication ids SNS accepts.
  */
 import { createHash } from 'node:crypto';
-import { CreateTopicCommand, PublishBatchCommand, SNSClient, type SNSClientConfig, SubscribeCommand } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import { SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
 import { Publisher, type BatchEntry } from '@cdk-fanout/runtime';
-import { countRequests, createQueue, drainQueue, snsClient, sqsClient, uniqueName } from '@cdk-fanout/testing';
-import { failBatchEntries, loseSnsResponses } from '../../testing/src/sns-faults';
+import {
+  countRequests, drainQueue, failBatchEntries, loseSnsResponses, snsClient, sqsClient, topicWithQueues as createTopicWithQueues, uniqueName,
+} from '@cdk-fanout/testing';
 
 let sns: SNSClient;
 let sqs: SQSClient;
@@ -30,13 +31,8 @@ const snsClientWith = (config: SNSClientConfig) =>
 
 /** A topic with a raw subscription: on a FIFO topic a FIFO queue (order, deduplicated) and a standard queue (every copy SNS published). */
 async function topicWithQueues(fifo = false) {
-  const topic = await sns.send(new CreateTopicCommand({ Name: uniqueName('orders') + (fifo ? '.fifo' : ''), ...(fifo ? { Attributes: { FifoTopic: 'true' } } : {}) }));
-  const topicArn = topic.TopicArn!;
-  const copies = await createQueue(sqs, 'copies');
-  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: copies.arn, Attributes: { RawMessageDelivery: 'true' } }));
-  const ordered = fifo ? await createQueue(sqs, 'ordered', true) : undefined;
-  if (ordered) await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: ordered.arn, Attributes: { RawMessageDelivery: 'true' } }));
-  return { topicArn, copies, ordered };
+  const { topicArn, queues } = await createTopicWithQueues<string>(sns, sqs, 'orders', fifo, fifo ? { copies: {}, ordered: { fifo: true } } : { copies: {} });
+  return { topicArn, copies: queues.copies, ordered: fifo ? queues.ordered : undefined };
 }
 
 const orderIdOf = (message: Message) => (JSON.parse(message.Body!) as { data: { orderId: string } }).data.orderId;

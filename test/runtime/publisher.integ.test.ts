@@ -3,15 +3,15 @@
  * published, received from raw and SNS-wrapped subscriptions, through a consumer with zod and
  * valibot schemas.
  */
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { z } from 'zod';
 import { createConsumer, parseEnvelope, Publisher } from '@cdk-fanout/runtime';
 import { MAX_MESSAGE_BYTES, chunkIndexes } from '../../runtime/src/publisher';
-import { snsClient, sqsClient } from '@cdk-fanout/testing';
-import { captureLogs, countRequests, createQueue, drainQueue, uniqueName } from '@cdk-fanout/testing';
-import { lambdaContext, recordFromMessage, sqsEvent } from '@cdk-fanout/testing';
+import {
+  captureLogs, countRequests, createQueue, drainQueue, lambdaContext, recordFromMessage, snsClient, sqsClient, sqsEvent, topicWithQueues,
+} from '@cdk-fanout/testing';
 
 let sns: SNSClient;
 let sqs: SQSClient;
@@ -27,16 +27,8 @@ afterAll(() => {
 
 /** A topic with one raw and one SNS-wrapped (non-raw) subscription. */
 async function fanOut(fifo = false) {
-  const topic = await sns.send(new CreateTopicCommand({
-    Name: uniqueName('orders') + (fifo ? '.fifo' : ''),
-    ...(fifo ? { Attributes: { FifoTopic: 'true' } } : {}),
-  }));
-  const topicArn = topic.TopicArn!;
-  const raw = await createQueue(sqs, 'raw', fifo);
-  const wrapped = await createQueue(sqs, 'wrapped', fifo);
-  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: raw.arn, Attributes: { RawMessageDelivery: 'true' } }));
-  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: wrapped.arn }));
-  return { topicArn, raw, wrapped };
+  const { topicArn, queues } = await topicWithQueues(sns, sqs, 'orders', fifo, { raw: { fifo }, wrapped: { fifo, raw: false } });
+  return { topicArn, ...queues };
 }
 
 describe('Publisher', () => {

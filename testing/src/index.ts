@@ -11,6 +11,8 @@ export * from './queue-contents';
 export * from './queues';
 export * from './records';
 export * from './redeliveries';
+export * from './seed';
+export * from './sns-faults';
 export { seededRandom, type FunctionFaults } from './fault-preload';
 
 /** The module to pass as `preload` to a local deployment for `FunctionFaults`. */

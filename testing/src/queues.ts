@@ -1,3 +1,4 @@
+import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import { createEnvelope } from '@cdk-fanout/runtime';
 import { createQueue, uniqueName } from './aws';
@@ -53,4 +54,24 @@ export async function depth(client: SQSClient, queueUrl: string): Promise<{ visi
 /** The envelope id of a raw body. */
 export function envelopeId(body: string | undefined): string {
   return (JSON.parse(body ?? '{}') as { id: string }).id;
+}
+
+/** A queue to subscribe: FIFO or not, raw delivery (the envelope as body) or SNS-wrapped. */
+export interface SubscribedQueueSpec {
+  /** @default false */
+  readonly fifo?: boolean;
+  /** @default true */
+  readonly raw?: boolean;
+}
+
+/** A new topic (FIFO when `fifo`) with a new queue subscribed for each entry of `queues`, by the same names. */
+export async function topicWithQueues<K extends string>(sns: SNSClient, sqs: SQSClient, prefix: string, fifo: boolean, queues: Record<K, SubscribedQueueSpec>): Promise<{ topicArn: string; queues: Record<K, Queue> }> {
+  const topic = await sns.send(new CreateTopicCommand({ Name: uniqueName(prefix) + (fifo ? '.fifo' : ''), ...(fifo ? { Attributes: { FifoTopic: 'true' } } : {}) }));
+  const created = {} as Record<K, Queue>;
+  for (const [name, spec] of Object.entries(queues) as [K, SubscribedQueueSpec][]) {
+    created[name] = await createQueue(sqs, `${prefix}-${name}`, spec.fifo ?? false);
+    const raw = spec.raw ?? true;
+    await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: created[name].arn, ...(raw ? { Attributes: { RawMessageDelivery: 'true' } } : {}) }));
+  }
+  return { topicArn: topic.TopicArn!, queues: created };
 }
