@@ -4,3 +4,4 @@ export * from './consumer';
 export * from './idempotency-table';
 export * from './fanout-dashboard';
 export * from './work-queue';
+export * from './stream-consumer';

@@ -34,6 +34,20 @@ export function queueEventSource(queue: sqs.IQueue, options: QueueConsumerOption
 }
 
 /**
+ * Lambda's on-failure destination for stream and Kafka records: the consumer's own dead-letter
+ * queue. The function's role sends to it, with the grant `wireHandler` makes for poison records
+ * (`sqs:SendMessage`, and `kms:Decrypt` and `kms:GenerateDataKey` on its key); aws-cdk-lib's
+ * `SqsDlq` would also grant `kms:Encrypt` and `kms:ReEncrypt*`.
+ */
+export class DeadLetterQueueDestination implements lambda.IEventSourceDlq {
+  constructor(private readonly queue: sqs.IQueue) {}
+
+  public bind(): lambda.DlqDestinationConfig {
+    return { destination: this.queue.queueArn };
+  }
+}
+
+/**
  * Connects a consumer's handler: the event source (which grants reading it), sending to the
  * dead-letter queue, its own idempotency keys, and the environment the runtime reads
  * (`FANOUT_CONSUMER_NAME`, `FANOUT_DLQ_URL`, `FANOUT_IDEMPOTENCY_TABLE`). Records that the
