@@ -5,3 +5,6 @@ export * from './idempotency-table';
 export * from './fanout-dashboard';
 export * from './work-queue';
 export * from './stream-consumer';
+export * from './kafka-cluster';
+export * from './kafka-consumer';
+export * from './kafka-dead-letter';
