@@ -29,6 +29,7 @@ describe('fanout local', () => {
     const cdkOut = synthTestApp({ consumers: [{ id: 'Billing' }] });
     const sns = new SNSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: process.env.FANOUT_TEST_FAUXQS_ENDPOINT });
     let stdout = '';
+    let stderr = '';
     let published: Promise<unknown> | undefined;
     const io = {
       stdout: {
@@ -41,15 +42,15 @@ describe('fanout local', () => {
           }
         },
       },
-      stderr: { write: () => undefined },
+      stderr: { write: (text: string) => { stderr += text; } },
       stdin: Readable.from([]),
       stdinIsTTY: false,
       stderrIsTTY: false,
     };
-    const code = await main(['local', '--cdk-out', cdkOut, '--duration', '4', ...emulators()], io);
+    const code = await main(['local', '--cdk-out', cdkOut, '--duration', '8', ...emulators()], io);
     await published;
     sns.destroy();
-    expect(code).toBe(0);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toMatch(/^\[E2e-BillingHandler\S*\] \{"level":"INFO".*"message":"batch done".*"processed":1/m);
   });
 
