@@ -265,7 +265,7 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
         ?.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection })),
       LocalSecondaryIndexes: props.LocalSecondaryIndexes,
     }, ref) as CreateTableCommandInput;
-    await clients.dynamodb.send(new CreateTableCommand(input));
+    await createTableUnlessItExists(clients.dynamodb, input);
     tables.set(logicalId, name);
     return { ref: name, attributes: { Arn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}`, StreamArn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}/stream/local` } };
   }
@@ -350,4 +350,17 @@ function handlerEntry(stack: AssemblyStack, props: Record<string, unknown>): { e
     return undefined;
   }
   return { entry: path.join(assetDir, handler.slice(0, dot)), exportName: handler.slice(dot + 1) };
+}
+
+/**
+ * Creates a table; one that already exists (the app ran on these emulators before) is kept with
+ * its items, as a redeployment keeps a table. Topics, queues and subscriptions are idempotent
+ * to create already.
+ */
+async function createTableUnlessItExists(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(input));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
 }

@@ -83,6 +83,22 @@ describe('provisioning a synthesized app', () => {
   });
 });
 
+test('the same app started twice on the same emulators (no name prefix): the second run reuses what the first made', async () => {
+  const cdkOut = synthMixedApp();
+  const endpoints = { fauxqs: process.env.FANOUT_TEST_FAUXQS_ENDPOINT!, dynamodb: process.env.FANOUT_TEST_DYNAMODB_ENDPOINT! };
+  const first = await LocalDeployment.start({ cdkOut, endpoints });
+  await first.stop();
+  const second = await LocalDeployment.start({ cdkOut, endpoints });
+  try {
+    const [topic] = second.stacks[0].topics.values();
+    const { Subscriptions = [] } = await second.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic.arn }));
+    expect(Subscriptions).toHaveLength(1);
+    expect([...second.stacks[0].tables.values()]).toEqual([...first.stacks[0].tables.values()]);
+  } finally {
+    await second.stop();
+  }
+});
+
 describe('bad input', () => {
   test('a missing cloud assembly names the command to run', async () => {
     await expect(LocalDeployment.start({ cdkOut: path.join(os.tmpdir(), 'no-such-cdk-out'), endpoints: { fauxqs: 'http://127.0.0.1:1', dynamodb: 'http://127.0.0.1:1' } }))
