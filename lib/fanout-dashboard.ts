@@ -1,15 +1,24 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { Consumer } from './consumer';
 import type { FanOutTopic } from './fanout-topic';
+import type { KafkaConsumer } from './kafka-consumer';
+import { queueDepthMetric } from './private/consumer-alarms';
+import type { StreamConsumer } from './stream-consumer';
+import type { WorkQueue } from './work-queue';
 
 /**
  * Properties of a FanOutDashboard.
  */
 export interface FanOutDashboardProps {
-  /** The fan-out to show: its topic and every consumer, including those added later. */
-  readonly fanOut: FanOutTopic;
+  /**
+   * The fan-out to show: its topic and every consumer, including those added later.
+   *
+   * @default - no fan-out: the dashboard shows what `addWorkQueue()`, `addStreamConsumer()` and
+   *   `addKafkaConsumer()` add
+   */
+  readonly fanOut?: FanOutTopic;
 
   /**
    * Name of the dashboard.
@@ -29,7 +38,9 @@ export interface FanOutDashboardProps {
 /**
  * One CloudWatch dashboard for a fan-out: what the topic published and failed to deliver, and
  * per consumer its queue depth, age of the oldest message, dead-letter queue depth, and its
- * handler's errors, throttles and duration.
+ * handler's errors, throttles and duration. Work queues, stream consumers and Kafka consumers
+ * get a row each with `addWorkQueue()`, `addStreamConsumer()` and `addKafkaConsumer()`, below
+ * the fan-out's consumers.
  *
  * The consumers' graphs are made at synth time, so the dashboard shows every consumer of the
  * fan-out, including those added after it.
@@ -37,29 +48,80 @@ export interface FanOutDashboardProps {
 export class FanOutDashboard extends Construct {
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  private readonly period: Duration;
+  private rowCount = 0;
 
-  constructor(scope: Construct, id: string, props: FanOutDashboardProps) {
+  constructor(scope: Construct, id: string, props: FanOutDashboardProps = {}) {
     super(scope, id);
-    const period = props.period ?? Duration.minutes(1);
-    const topic = props.fanOut.topic;
+    this.period = props.period ?? Duration.minutes(1);
+    const period = this.period;
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(3),
     });
-    this.dashboard.addWidgets(
-      new cloudwatch.TextWidget({ markdown: `# Fan-out ${props.fanOut.node.path}`, width: 24, height: 1 }),
+    if (props.fanOut) {
+      const topic = props.fanOut.topic;
+      this.dashboard.addWidgets(
+        new cloudwatch.TextWidget({ markdown: `# Fan-out ${props.fanOut.node.path}`, width: 24, height: 1 }),
+        new cloudwatch.GraphWidget({
+          title: 'Topic: published / delivered / failed',
+          width: 24,
+          left: [
+            topic.metricNumberOfMessagesPublished({ period }),
+            topic.metricNumberOfNotificationsDelivered({ period }),
+            topic.metricNumberOfNotificationsFailed({ period }),
+            topic.metricNumberOfNotificationsFilteredOutInvalidAttributes({ period }),
+          ],
+        }),
+      );
+      this.dashboard.addWidgets(new ConsumerRows(props.fanOut, period));
+      this.rowCount++;
+    }
+    this.node.addValidation({
+      validate: () => this.rowCount === 0
+        ? ['the dashboard has nothing to show; give it a fanOut, or add a work queue, stream consumer or Kafka consumer (addWorkQueue(), addStreamConsumer(), addKafkaConsumer())']
+        : [],
+    });
+  }
+
+  /** A row for a work queue: queue depth and dead letters, age of the oldest message, and its handler. */
+  public addWorkQueue(workQueue: WorkQueue): void {
+    this.addRow(queueConsumerRow(workQueue, this.period));
+  }
+
+  /** A row for a stream consumer: its iterator age, its dead-letter queue, and its handler. */
+  public addStreamConsumer(consumer: StreamConsumer): void {
+    const name = consumer.consumerName;
+    const period = this.period;
+    this.addRow([
       new cloudwatch.GraphWidget({
-        title: 'Topic: published / delivered / failed',
-        width: 24,
-        left: [
-          topic.metricNumberOfMessagesPublished({ period }),
-          topic.metricNumberOfNotificationsDelivered({ period }),
-          topic.metricNumberOfNotificationsFailed({ period }),
-          topic.metricNumberOfNotificationsFilteredOutInvalidAttributes({ period }),
-        ],
+        title: `${name}: iterator age (ms)`,
+        width: 8,
+        left: [consumer.metricIteratorAge({ period, label: 'iterator age' })],
       }),
-    );
-    this.dashboard.addWidgets(new ConsumerRows(props.fanOut, period));
+      deadLettersWidget(name, consumer.metricDeadLetterQueueDepth({ period, label: 'dead letters' })),
+      ...handlerWidgets(name, consumer.handler, period),
+    ]);
+  }
+
+  /** A row for a Kafka consumer: its offset lag, its dead-letter queue (when it has one), and its handler. */
+  public addKafkaConsumer(consumer: KafkaConsumer): void {
+    const name = consumer.consumerName;
+    const period = this.period;
+    this.addRow([
+      new cloudwatch.GraphWidget({
+        title: `${name}: offset lag (records)`,
+        width: 8,
+        left: [consumer.metricOffsetLag({ period, label: 'offset lag' })],
+      }),
+      ...(consumer.deadLetterQueue ? [deadLettersWidget(name, queueDepthMetric(consumer.deadLetterQueue, { period, label: 'dead letters' }))] : []),
+      ...handlerWidgets(name, consumer.handler, period),
+    ]);
+  }
+
+  private addRow(widgets: cloudwatch.IWidget[]): void {
+    this.dashboard.addWidgets(new cloudwatch.Row(...widgets));
+    this.rowCount++;
   }
 }
 
@@ -90,16 +152,25 @@ class ConsumerRows implements cloudwatch.IWidget {
   private column(): cloudwatch.Column {
     const consumers = this.fanOut.consumers;
     if (this.layout?.consumerCount !== consumers.length) {
-      const rows = consumers.map((consumer) => new cloudwatch.Row(...consumerRow(consumer, this.period)));
+      const rows = consumers.map((consumer) => new cloudwatch.Row(...queueConsumerRow(consumer, this.period)));
       this.layout = { consumerCount: consumers.length, column: new cloudwatch.Column(...rows) };
     }
     return this.layout.column;
   }
 }
 
-function consumerRow(consumer: Consumer, period: Duration): cloudwatch.IWidget[] {
+/** What the row of a consumer with a queue of its own reads: a fan-out `Consumer` or a `WorkQueue`. */
+interface QueueConsumerMetrics {
+  readonly consumerName: string;
+  readonly handler?: lambda.IFunction;
+  metricQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricAgeOfOldestMessage(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+function queueConsumerRow(consumer: QueueConsumerMetrics, period: Duration): cloudwatch.IWidget[] {
   const name = consumer.consumerName;
-  const row: cloudwatch.IWidget[] = [
+  return [
     new cloudwatch.GraphWidget({
       title: `${name}: queue depth / dead letters`,
       width: 8,
@@ -111,18 +182,26 @@ function consumerRow(consumer: Consumer, period: Duration): cloudwatch.IWidget[]
       width: 8,
       left: [consumer.metricAgeOfOldestMessage({ period })],
     }),
+    ...handlerWidgets(name, consumer.handler, period),
   ];
-  const handler = consumer.handler;
-  if (handler) {
-    row.push(new cloudwatch.GraphWidget({
-      title: `${name}: handler errors / throttles / duration`,
-      width: 8,
-      left: [
-        handler.metricErrors({ period, statistic: 'Sum', label: 'errors' }),
-        handler.metricThrottles({ period, statistic: 'Sum', label: 'throttles' }),
-      ],
-      right: [handler.metricDuration({ period, statistic: 'p99', label: 'duration p99 (ms)' })],
-    }));
+}
+
+function deadLettersWidget(name: string, depth: cloudwatch.IMetric): cloudwatch.IWidget {
+  return new cloudwatch.GraphWidget({ title: `${name}: dead letters`, width: 8, left: [depth] });
+}
+
+/** The handler's errors, throttles and p99 duration; nothing without a handler. */
+function handlerWidgets(name: string, handler: lambda.IFunction | undefined, period: Duration): cloudwatch.IWidget[] {
+  if (!handler) {
+    return [];
   }
-  return row;
+  return [new cloudwatch.GraphWidget({
+    title: `${name}: handler errors / throttles / duration`,
+    width: 8,
+    left: [
+      handler.metricErrors({ period, statistic: 'Sum', label: 'errors' }),
+      handler.metricThrottles({ period, statistic: 'Sum', label: 'throttles' }),
+    ],
+    right: [handler.metricDuration({ period, statistic: 'p99', label: 'duration p99 (ms)' })],
+  })];
 }

@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { FanOutDashboard, FanOutTopic } from '../../lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { FanOutDashboard, FanOutTopic, KafkaCluster, KafkaConsumer, KafkaDeadLetter, StreamConsumer, WorkQueue } from '../../lib';
 import { newHandler, newStack, template } from './fixtures';
 
 function dashboardBody(stack: Stack): string {
@@ -54,3 +55,46 @@ describe('FanOutDashboard', () => {
   });
 });
 
+describe('FanOutDashboard: work queues, stream consumers and Kafka consumers', () => {
+  const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/payments/abcd1234-abcd-cafe-abab-9876543210ab-4';
+
+  test('a row each, below the fan-out\'s consumers (also those added later), with their own metrics', () => {
+    const stack = newStack();
+    const fanOut = new FanOutTopic(stack, 'Orders');
+    const dashboard = new FanOutDashboard(stack, 'Dashboard', { fanOut });
+    dashboard.addWorkQueue(new WorkQueue(stack, 'Invoices', { handler: newHandler(stack, 'InvoicesFn') }));
+    dashboard.addStreamConsumer(new StreamConsumer(stack, 'Clicks', { stream: new kinesis.Stream(stack, 'ClickStream'), handler: newHandler(stack, 'ClicksFn') }));
+    dashboard.addKafkaConsumer(new KafkaConsumer(stack, 'Audit', {
+      cluster: KafkaCluster.msk({ clusterArn: CLUSTER_ARN }), topic: 'payments', handler: newHandler(stack, 'AuditFn'), deadLetter: KafkaDeadLetter.SQS_QUEUE,
+    }));
+    dashboard.addKafkaConsumer(new KafkaConsumer(stack, 'Ledger', { cluster: KafkaCluster.msk({ clusterArn: CLUSTER_ARN }), topic: 'payments', handler: newHandler(stack, 'LedgerFn') }));
+    fanOut.addConsumer('Analytics');
+    const body = dashboardJson(stack);
+    expect(body.widgets.map((w) => [w.properties.title ?? w.properties.markdown, w.x, w.y])).toEqual([
+      ['# Fan-out Test/Orders', 0, 0],
+      ['Topic: published / delivered / failed', 0, 1],
+      ['analytics: queue depth / dead letters', 0, 7], ['analytics: age of oldest message (s)', 8, 7],
+      ['invoices: queue depth / dead letters', 0, 13], ['invoices: age of oldest message (s)', 8, 13], ['invoices: handler errors / throttles / duration', 16, 13],
+      ['clicks: iterator age (ms)', 0, 19], ['clicks: dead letters', 8, 19], ['clicks: handler errors / throttles / duration', 16, 19],
+      ['audit: offset lag (records)', 0, 25], ['audit: dead letters', 8, 25], ['audit: handler errors / throttles / duration', 16, 25],
+      ['ledger: offset lag (records)', 0, 31], ['ledger: handler errors / throttles / duration', 8, 31],
+    ]);
+    const text = dashboardBody(stack);
+    for (const metric of ['IteratorAge', 'OffsetLag', 'ClicksDeadLetterQueue', 'AuditDeadLetterQueue']) {
+      expect(text).toContain(metric);
+    }
+  });
+
+  test('without a fan-out: only what was added', () => {
+    const stack = newStack();
+    const dashboard = new FanOutDashboard(stack, 'Dashboard');
+    dashboard.addWorkQueue(new WorkQueue(stack, 'Invoices'));
+    expect(dashboardJson(stack).widgets.map((w) => w.properties.title)).toEqual(['invoices: queue depth / dead letters', 'invoices: age of oldest message (s)']);
+  });
+
+  test('a dashboard with nothing to show fails synth, naming the fix', () => {
+    const stack = newStack();
+    new FanOutDashboard(stack, 'Dashboard');
+    expect(() => template(stack)).toThrow(/\[Test\/Dashboard\] the dashboard has nothing to show; give it a fanOut, or add a work queue, stream consumer or Kafka consumer/);
+  });
+});
