@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Names, Stack, Tags } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
@@ -90,6 +90,12 @@ export function createDeadLetterQueue(scope: Construct, consumerName: string, en
     ...queueEncryption(encryptionKey),
   });
   tagConsumerQueue(deadLetterQueue, consumerName, ROLE_DEAD_LETTER_QUEUE);
+  // cdk-nag recognises a dead-letter queue by another queue's (or a function's) redrive policy
+  // naming it, not by an event source mapping's on-failure destination.
+  Validations.of(deadLetterQueue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: 'This queue is the dead-letter queue of a stream or Kafka consumer: the event source mapping\'s on-failure destination; a dead-letter queue has no dead-letter queue of its own.',
+  });
   return deadLetterQueue;
 }
 

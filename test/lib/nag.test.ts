@@ -1,0 +1,72 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { FanOutDashboard, IdempotencyTable, KafkaCluster, KafkaConsumer, KafkaDeadLetter, StreamConsumer, WorkQueue } from '../../lib';
+
+const BASIC_EXECUTION_ROLE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+const MSK_EXECUTION_ROLE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]';
+
+/** A handler as an app would write it; its role's managed policies are the app's choice, acknowledged here. */
+function handler(scope: Construct, id: string, acknowledgements: Record<string, string> = {}): lambda.Function {
+  const fn = new lambda.Function(scope, id, {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
+    timeout: Duration.seconds(30),
+  });
+  Validations.of(fn).acknowledge({ id: BASIC_EXECUTION_ROLE, reason: 'AWSLambdaBasicExecutionRole only lets the function write its own logs; AWS maintains it.' });
+  for (const [id, reason] of Object.entries(acknowledgements)) {
+    Validations.of(fn).acknowledge({ id, reason });
+  }
+  return fn;
+}
+
+/**
+ * The three consumers without a topic, each with a handler, an idempotency table and a customer
+ * key, under cdk-nag's AwsSolutions pack: nothing of theirs is flagged. Acknowledged here: the
+ * functions' managed policies, which the app (and, for MSK, aws-cdk-lib's ManagedKafkaEventSource)
+ * attaches; the constructs acknowledge AwsSolutions-SQS3 on their on-failure DLQs themselves
+ * (cdk-nag does not count an event source mapping's on-failure destination as DLQ use).
+ */
+test('WorkQueue, StreamConsumer and KafkaConsumer pass cdk-nag AwsSolutions with no unsuppressed finding', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-nag-consumers-'));
+  try {
+    const app = new App({ outdir, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Consumers', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    const ops = new sns.Topic(stack, 'Ops', { masterKey: key, enforceSSL: true });
+    const table = new IdempotencyTable(stack, 'Idempotency', { removalPolicy: RemovalPolicy.DESTROY });
+    const stream = new kinesis.Stream(stack, 'Clicks', { encryption: kinesis.StreamEncryption.MANAGED });
+
+    const invoices = new WorkQueue(stack, 'Invoices', { handler: handler(stack, 'InvoicesFn'), idempotencyTable: table, encryptionKey: key, alarmTopic: ops });
+    const clicks = new StreamConsumer(stack, 'ClickCounter', { stream, handler: handler(stack, 'ClicksFn'), idempotencyTable: table, encryptionKey: key, alarmTopic: ops });
+    const audit = new KafkaConsumer(stack, 'PaymentAudit', {
+      cluster: KafkaCluster.msk({ clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/payments/abcd1234-abcd-cafe-abab-9876543210ab-4' }),
+      topic: 'payments',
+      handler: handler(stack, 'AuditFn', { [MSK_EXECUTION_ROLE]: 'aws-cdk-lib\'s ManagedKafkaEventSource attaches it: Lambda\'s pollers need its MSK and VPC network interface actions.' }),
+      deadLetter: KafkaDeadLetter.SQS_QUEUE,
+      idempotencyTable: table,
+      encryptionKey: key,
+      alarmTopic: ops,
+    });
+    const dashboard = new FanOutDashboard(stack, 'Dashboard');
+    dashboard.addWorkQueue(invoices);
+    dashboard.addStreamConsumer(clicks);
+    dashboard.addKafkaConsumer(audit);
+
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    const violations = report.pluginReports.flatMap((p: { violations: Array<{ ruleName: string }> }) => p.violations.map((v) => v.ruleName));
+    expect(violations).toEqual([]);
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+});
