@@ -5,18 +5,21 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 // In your own app: import { ... } from 'cdk-fanout';
-import { FanOutDashboard, FanOutTopic, IdempotencyTable } from '../../lib';
+import { FanOutDashboard, FanOutTopic, IdempotencyTable, WorkQueue } from '../../lib';
 import { bundledHandler } from './bundle';
 import { LEDGER_TABLE_ENV, STOCK_TABLE_ENV } from './events';
 
 /**
- * The sample fan-out: an `orders` topic with three consumers.
+ * The sample fan-out: an `orders` topic with three consumers, and a work queue.
  * - billing: a Lambda handler in transactional idempotent mode, writing to a ledger table;
  * - inventory: a Lambda handler in plain idempotent mode, receiving only `order.created`;
- * - analytics: a queue only, for a service that polls it.
+ * - analytics: a queue only, for a service that polls it;
+ * - refunds: a work queue (point to point, no topic) that support tooling sends refund requests
+ *   to and a refunds service polls; same DLQ, alarms and tags as a consumer's queues.
  */
 export class OrdersFanOutStack extends Stack {
   public readonly orders: FanOutTopic;
+  public readonly refunds: WorkQueue;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -47,7 +50,10 @@ export class OrdersFanOutStack extends Stack {
 
     this.orders.addConsumer('Analytics', { maxMessageAge: Duration.hours(1) });
 
-    new FanOutDashboard(this, 'Dashboard', { fanOut: this.orders });
+    this.refunds = new WorkQueue(this, 'Refunds', { alarmTopic: opsTopic, maxMessageAge: Duration.hours(1) });
+
+    const dashboard = new FanOutDashboard(this, 'Dashboard', { fanOut: this.orders });
+    dashboard.addWorkQueue(this.refunds);
   }
 }
 

@@ -55,4 +55,18 @@ describe('sample app OrdersFanOut', () => {
     t.hasResourceProperties('AWS::SNS::Subscription', { FilterPolicy: { type: ['order.created'] } });
     t.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Environment: { Variables: { FANOUT_CONSUMER_NAME: 'inventory' } } });
   });
+
+  test('a work queue, refunds: its queue and DLQ tagged for the command line, alarms to the ops topic, a row on the dashboard', () => {
+    const t = Template.fromStack(stack);
+    const refunds = stack.refunds;
+    expect(refunds.consumerName).toBe('refunds');
+    const queueId = stack.getLogicalId(refunds.queue.node.defaultChild as never);
+    const dlqId = stack.getLogicalId(refunds.deadLetterQueue.node.defaultChild as never);
+    const queues = t.findResources('AWS::SQS::Queue');
+    expect(queues[queueId].Properties.Tags).toEqual([{ Key: 'fanout:consumer', Value: 'refunds' }, { Key: 'fanout:role', Value: 'queue' }]);
+    expect(queues[dlqId].Properties.Tags).toEqual([{ Key: 'fanout:consumer', Value: 'refunds' }, { Key: 'fanout:role', Value: 'dead-letter-queue' }]);
+    expect(refunds.alarms).toHaveLength(2);
+    const [dashboard] = Object.values(t.findResources('AWS::CloudWatch::Dashboard'));
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain('refunds: queue depth / dead letters');
+  });
 });
