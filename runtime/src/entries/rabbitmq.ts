@@ -1,0 +1,15 @@
+/**
+ * `@cdk-fanout/runtime/rabbitmq`: the same envelope, handlers and idempotency on RabbitMQ (Amazon
+ * MQ for RabbitMQ, or any RabbitMQ 3.8+): declare a consumer's quorum queue with its dead-letter
+ * exchange and queue, publish with confirms, run `createConsumer` handlers on a queue outside
+ * Lambda. Bring your own amqplib connection (`amqplib`, an optional peer dependency: this entry
+ * only uses its types).
+ */
+export { declareTopology, topologyPlan, DELIVERY_LIMIT_RANGE, type BindingSpec, type ConsumerQueueSpec, type DeclareTopologyOptions, type ExchangeSpec, type QueueDeclaration, type TopologyDeclared, type TopologyPlan, type TopologySpec } from '../rabbitmq/topology.js';
+export { DEFAULT_DELIVERY_LIMIT, rabbitMqNames, type RabbitMqConsumerNames } from '../rabbitmq/names.js';
+export { RabbitMqPublisher, RABBITMQ_PUBLISHER_OPTION_RANGES, type RabbitMqBatchEntry, type RabbitMqBatchEntryResult, type RabbitMqPublisherOptions, type RabbitMqPublishOptions, type RabbitMqPublishResult } from '../rabbitmq/publisher.js';
+export { consumeRabbitMq, type ConsumeRabbitMqOptions, type RabbitMqConsumer, type RabbitMqConsumerStats } from '../rabbitmq/consumer.js';
+export { amqpMessageOf, amqpRecord, AMQP_EVENT_SOURCE } from '../rabbitmq/record.js';
+export { createEnvelope, type Envelope, type EnvelopeInput } from '../envelope.js';
+export { PoisonMessageError, type PoisonReason } from '../poison-message-error.js';
+export type { CreateConsumerOptions, HandlerContext, TypeHandler } from '../consumer-options.js';
