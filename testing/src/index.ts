@@ -9,6 +9,7 @@ export * from './faults';
 export * from './middleware';
 export * from './queue-contents';
 export * from './queues';
+export * from './rabbitmq-broker';
 export * from './records';
 export * from './redeliveries';
 export * from './seed';

@@ -1,0 +1,63 @@
+/*
+ * consumeRabbitMq when the broker's side is wrong or goes away: a poison copy the dead-letter
+ * exchange cannot route is never acknowledged (the message waits in the queue until the DLQ is
+ * bound again), and a consumer the broker cancels settles `closed` with the reason.
+ */
+import { connect, type ChannelModel } from 'amqplib';
+import { consumeRabbitMq, declareTopology, rabbitMqNames } from '@cdk-fanout/runtime/rabbitmq';
+import { captureLogs } from '@cdk-fanout/testing';
+import { brokerUrl, describeWithBroker, drainQueue, unique, waitFor } from './support';
+
+describeWithBroker('consumer faults on RabbitMQ', () => {
+  let connection: ChannelModel;
+  beforeAll(async () => {
+    connection = await connect(brokerUrl!);
+  });
+  afterAll(async () => {
+    await connection?.close();
+  });
+
+  async function consumerQueue(): Promise<{ name: string; exchange: string }> {
+    const name = `faulty-${unique()}`;
+    const exchange = `events-${name}`;
+    await declareTopology(connection, { exchanges: [{ name: exchange, type: 'topic' }], consumers: [{ name, bindings: [{ exchange, routingKeys: ['#'] }] }] });
+    return { name, exchange };
+  }
+
+  test('a dead-letter exchange that routes nowhere: the poison is not acknowledged, and reaches the DLQ once it is bound again', async () => {
+    const { name, exchange } = await consumerQueue();
+    const names = rabbitMqNames(name);
+    const admin = await connection.createConfirmChannel();
+    await admin.unbindQueue(names.deadLetterQueue, names.deadLetterExchange, '');
+    admin.publish(exchange, 'order.created', Buffer.from('not json'), { messageId: 'poison-1' });
+    await admin.waitForConfirms();
+    const logs = captureLogs();
+    const consumer = await consumeRabbitMq({ connection, consumerName: name, idempotency: false, requeueDelayMs: 100, logger: logs.logger, handlers: {} });
+    const refused = () => logs.lines.filter((line) => line.message === 'poison message could not be sent to the dead-letter queue: will be retried');
+    await waitFor('a refused poison copy', () => refused().length >= 1, 10_000);
+    expect(String(refused()[0].fields.sendError)).toContain(`exchange "${names.deadLetterExchange}" routed the poison copy to no queue; bind its dead-letter queue (declareTopology does)`);
+    expect(consumer.stats().acked).toBe(0);
+
+    await admin.bindQueue(names.deadLetterQueue, names.deadLetterExchange, '');
+    await waitFor('the poison copy in the DLQ', async () => (await admin.checkQueue(names.deadLetterQueue)).messageCount === 1, 10_000);
+    await waitFor('the poison acknowledged', () => consumer.stats().acked === 1, 10_000);
+    const [copy] = await drainQueue(admin, names.deadLetterQueue);
+    expect(copy.properties.headers).toMatchObject({ 'fanout.reason': 'malformed-json' });
+    expect(copy.properties.messageId).toBe('poison-1');
+    const stats = consumer.stats();
+    await consumer.stop();
+    await admin.close();
+    process.stdout.write(`\nunbound DLQ: ${refused().length} poison copies refused as unroutable and the message returned ${stats.requeued} times, none acknowledged; bound again: 1 copy in the DLQ, then acknowledged\n`);
+  });
+
+  test('the broker cancels the consumer (its queue is deleted): closed settles with the reason', async () => {
+    const { name } = await consumerQueue();
+    const consumer = await consumeRabbitMq({ connection, consumerName: name, idempotency: false, logger: captureLogs().logger, handlers: {} });
+    const admin = await connection.createChannel();
+    await admin.deleteQueue(name);
+    const reason = await Promise.race([consumer.closed, new Promise((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref())]);
+    expect(reason).toEqual(new Error(`consumeRabbitMq: the broker cancelled the consumer of queue ${name}`));
+    await expect(consumer.stop({ timeoutMs: 1000 })).resolves.toEqual({ drained: true, abandoned: 0 });
+    await admin.close();
+  });
+});
