@@ -1,9 +1,16 @@
 /*
- * The Publisher's attempt budget: every HTTP request an SNS client makes for a publish counts,
- * the client's own retries included, and none is made once the budget is spent. A middleware on
- * the client (installed once per client) reads the budget from the command it sends.
+ * The publishers' attempt budget: every HTTP request an AWS SDK client (SNS, SQS, Kinesis) makes
+ * for a publish counts, the client's own retries included, and none is made once the budget is
+ * spent. A middleware on the client (installed once per client) reads the budget from the command
+ * it sends. Also how a failed call or entry is classified: retryable, or the sender's fault.
  */
-import type { SNSClient } from '@aws-sdk/client-sns';
+
+/** What the budget needs of a client: any AWS SDK v3 client. */
+interface BudgetClient {
+  readonly middlewareStack: unknown;
+  readonly config: unknown;
+  send(command: never, options?: never): Promise<unknown>;
+}
 
 /** How many requests one publish may still make, and how many it made. */
 export interface AttemptBudget {
@@ -38,7 +45,7 @@ type Stack = {
  * Installs the budget middleware on `client` once. It sits in the finalizeRequest step at high
  * priority, inside the SDK's retry middleware: it runs once per HTTP attempt.
  */
-export function installAttemptBudget(client: SNSClient): void {
+export function installAttemptBudget(client: BudgetClient): void {
   if (instrumented.has(client)) return;
   const stack = client.middlewareStack as unknown as Stack;
   if (!stack.identify().some((entry) => entry.startsWith(`${MIDDLEWARE_NAME} `))) {
@@ -67,7 +74,7 @@ export function installAttemptBudget(client: SNSClient): void {
  * Sends `command` within `budget`. Rejects with the error of the last request when the SDK
  * would have retried beyond the budget.
  */
-export async function sendWithinBudget<Output>(client: SNSClient, command: object, budget: AttemptBudget): Promise<Output> {
+export async function sendWithinBudget<Output>(client: BudgetClient, command: object, budget: AttemptBudget): Promise<Output> {
   (command as Record<symbol, unknown>)[BUDGET] = budget;
   const state = instrumented.get(client);
   const refresh = state !== undefined && !state.handlersRefreshed;
@@ -86,6 +93,8 @@ export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set(['NotFound', 'Au
 const THROTTLING_NAMES = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestThrottled', 'RequestThrottledException',
   'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException', 'SlowDown', 'BandwidthLimitExceeded',
+  // Kinesis (and the SDK's own list of throttling codes).
+  'ProvisionedThroughputExceededException', 'KMSThrottlingException',
 ]);
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -99,18 +108,18 @@ export interface PublishFailure {
   readonly retryable: boolean;
 }
 
-/** An entry SNS listed under `Failed`. */
-export function entryFailure(code: string | undefined, message: string | undefined, senderFault: boolean | undefined): PublishFailure {
-  const fault = senderFault === true || NON_RETRYABLE_CODES.has(code ?? '');
+/** An entry the service listed as failed (SNS and SQS say whether it was the sender's fault; Kinesis does not). */
+export function entryFailure(code: string | undefined, message: string | undefined, senderFault: boolean | undefined, nonRetryable: ReadonlySet<string> = NON_RETRYABLE_CODES): PublishFailure {
+  const fault = senderFault === true || nonRetryable.has(code ?? '');
   return { code: code ?? 'Unknown', message: message ?? '', senderFault: fault, retryable: !fault };
 }
 
 /**
  * An error thrown by a whole call. Retryable as the SDK's standard retry strategy sees it
- * (throttling, timeouts, connection errors, 5xx); the codes above and any other client fault
- * are the sender's.
+ * (throttling, timeouts, connection errors, 5xx); `nonRetryable` (SNS's codes above unless given)
+ * and any other client fault are the sender's.
  */
-export function callFailure(err: unknown): PublishFailure {
+export function callFailure(err: unknown, nonRetryable: ReadonlySet<string> = NON_RETRYABLE_CODES): PublishFailure {
   const error = (typeof err === 'object' && err !== null ? err : {}) as {
     name?: unknown; message?: unknown; Code?: unknown; code?: unknown; $fault?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: unknown };
   };
@@ -119,7 +128,7 @@ export function callFailure(err: unknown): PublishFailure {
   const code = typeof error.Code === 'string' ? error.Code : name === 'Error' && typeof error.code === 'string' ? error.code : name;
   const message = typeof error.message === 'string' ? error.message : String(err);
   const status = typeof error.$metadata?.httpStatusCode === 'number' ? error.$metadata.httpStatusCode : 0;
-  if (NON_RETRYABLE_CODES.has(code) || NON_RETRYABLE_CODES.has(name.replace(/Exception$/, ''))) {
+  if (nonRetryable.has(code) || nonRetryable.has(name) || nonRetryable.has(name.replace(/Exception$/, ''))) {
     return { code, message, senderFault: true, retryable: false };
   }
   const retryable = error.$retryable !== undefined
