@@ -14,9 +14,11 @@ import { KafkaDeadLetter } from './kafka-dead-letter';
 import { createAlarm } from './private/alarm';
 import { deadLetterAlarm, offsetLagMetric } from './private/consumer-alarms';
 import { consumerNameFromId } from './private/consumer-name';
-import { createDeadLetterQueue } from './private/consumer-queues';
+import { createFailureRecordsQueue } from './private/consumer-queues';
+import { grantInspectAndPurge } from './private/dead-letter-operations';
 import { DeadLetterQueueDestination, wireHandler } from './private/handler-wiring';
 import { allowCloudWatchAlarmsToUseKey } from './private/key-policy';
+import { ENV_DEAD_LETTER_TOPIC } from './private/names';
 import { defaultConsumerGroupId, KAFKA_CONSUMER_RULES, KafkaConsumerValidationInput } from './private/validate-kafka-consumer-props';
 import { STREAM_BATCH_SIZE, STREAM_RETRY_ATTEMPTS } from './private/validate-stream-props';
 import { validateAllProps } from './private/validation';
@@ -37,8 +39,9 @@ export interface KafkaConsumerProps {
   /**
    * The Lambda function that processes the topic's records. It must answer with a partial batch
    * response: reporting batch item failures is always on. It gets `FANOUT_CONSUMER_NAME`,
-   * `FANOUT_DLQ_URL` (with an SQS dead-letter queue) and (with `idempotencyTable`)
-   * `FANOUT_IDEMPOTENCY_TABLE`. One function per consumer.
+   * `FANOUT_DLQ_URL` (with an SQS dead-letter queue), `FANOUT_DEAD_LETTER_TOPIC` (with a
+   * dead-letter topic) and (with `idempotencyTable`) `FANOUT_IDEMPOTENCY_TABLE`. One function per
+   * consumer.
    */
   readonly handler: lambda.IFunction;
 
@@ -208,6 +211,7 @@ export class KafkaConsumer extends Construct implements IConsumer {
   /** The alarms: offset lag, handler errors and, with an SQS dead-letter queue, that queue not empty. */
   public readonly alarms: cloudwatch.IAlarm[];
   private readonly fn: lambda.IFunction;
+  private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
@@ -219,18 +223,21 @@ export class KafkaConsumer extends Construct implements IConsumer {
     this.topic = props.topic;
     this.handler = props.handler;
     this.fn = props.handler;
+    this.encryptionKey = props.encryptionKey;
     const retryAttempts = props.retryAttempts ?? STREAM_RETRY_ATTEMPTS;
 
     let onFailure: lambda.IEventSourceDlq;
     let deadLetterName: string;
+    const environment: Record<string, string> = {};
     if (deadLetter === KafkaDeadLetter.SQS_QUEUE) {
-      this.deadLetterQueue = createDeadLetterQueue(this, this.consumerName, props.encryptionKey);
+      this.deadLetterQueue = createFailureRecordsQueue(this, this.consumerName, props.encryptionKey);
       onFailure = new DeadLetterQueueDestination(this.deadLetterQueue);
       deadLetterName = 'its dead-letter queue';
     } else {
       this.deadLetterTopic = props.deadLetterTopic ?? `${props.topic}.DLT`;
       onFailure = new eventSources.KafkaDlq(this.deadLetterTopic);
       deadLetterName = `the dead-letter topic ${this.deadLetterTopic}`;
+      environment[ENV_DEAD_LETTER_TOPIC] = this.deadLetterTopic;
       if (props.cluster.clusterArn !== undefined) {
         // What Lambda needs to write failed records to a topic of an MSK cluster.
         iam.Grant.addToPrincipal({
@@ -287,7 +294,27 @@ export class KafkaConsumer extends Construct implements IConsumer {
       deadLetterQueue: this.deadLetterQueue,
       deadLetterKey: props.encryptionKey,
       idempotencyTable: props.idempotencyTable,
+      environment,
     });
+  }
+
+  /**
+   * Let an on-call role run `fanout dlq inspect` and `fanout dlq purge` on this consumer's SQS
+   * dead-letter queue (`deadLetter` SQS_QUEUE; tagged `fanout:role` `failure-records`). Lambda's
+   * on-failure records there say where the given-up records are (topic, partition, offsets), not
+   * what they are, so there is nothing to redrive: read them, process those records again from the
+   * topic while it holds them, then purge. The same permissions as a stream consumer's
+   * `grantDeadLetterOperations()`. A consumer whose dead letters go to a Kafka topic has no queue
+   * to grant: the call is refused, naming the topic.
+   *
+   * @param grantee the on-call role (it must accept identity policies)
+   */
+  public grantDeadLetterOperations(grantee: iam.IGrantable): iam.Grant {
+    if (!this.deadLetterQueue) {
+      throw new Error(`${this.node.path}: has no SQS dead-letter queue to grant: its failed records go to the Kafka topic ${this.deadLetterTopic}; `
+        + 'grant reading that topic on the cluster instead (e.g. kafka-cluster:ReadData on MSK), or choose deadLetter KafkaDeadLetter.SQS_QUEUE');
+    }
+    return grantInspectAndPurge(grantee, this, this.deadLetterQueue, this.encryptionKey);
   }
 
   /**

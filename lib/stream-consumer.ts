@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,7 +13,8 @@ import type { IdempotencyTable } from './idempotency-table';
 import { createAlarm } from './private/alarm';
 import { deadLetterAlarm, iteratorAgeMetric, MAX_MESSAGE_AGE, queueDepthMetric } from './private/consumer-alarms';
 import { consumerNameFromId } from './private/consumer-name';
-import { createDeadLetterQueue } from './private/consumer-queues';
+import { createFailureRecordsQueue } from './private/consumer-queues';
+import { grantInspectAndPurge } from './private/dead-letter-operations';
 import { DeadLetterQueueDestination, wireHandler } from './private/handler-wiring';
 import { allowCloudWatchAlarmsToUseKey } from './private/key-policy';
 import { STREAM_CONSUMER_RULES, StreamConsumerValidationInput } from './private/validate-stream-consumer-props';
@@ -168,6 +170,7 @@ export class StreamConsumer extends Construct implements IConsumer {
   /** The alarms: iterator age, and dead-letter queue not empty. */
   public readonly alarms: cloudwatch.IAlarm[];
   private readonly fn: lambda.IFunction;
+  private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
@@ -177,10 +180,11 @@ export class StreamConsumer extends Construct implements IConsumer {
     this.stream = props.stream;
     this.handler = props.handler;
     this.fn = props.handler;
+    this.encryptionKey = props.encryptionKey;
     const retryAttempts = props.retryAttempts ?? STREAM_RETRY_ATTEMPTS;
     const maxRecordAge = props.maxRecordAge ?? MAX_RECORD_AGE;
 
-    const deadLetterQueue = createDeadLetterQueue(this, this.consumerName, props.encryptionKey);
+    const deadLetterQueue = createFailureRecordsQueue(this, this.consumerName, props.encryptionKey);
     this.deadLetterQueue = deadLetterQueue;
 
     if (props.alarmTopic?.masterKey) {
@@ -218,6 +222,23 @@ export class StreamConsumer extends Construct implements IConsumer {
       deadLetterKey: props.encryptionKey,
       idempotencyTable: props.idempotencyTable,
     });
+  }
+
+  /**
+   * Let an on-call role run `fanout dlq inspect` and `fanout dlq purge` on this consumer's
+   * dead-letter queue (tagged `fanout:role` `failure-records`). Lambda's on-failure records there
+   * say where the given-up records are (shard, sequence numbers), not what they are, so there is
+   * nothing to redrive: read them, process those records again from the stream while it holds
+   * them, then purge. Granted on the queue only: read, peek and give back, list its source queues
+   * (it has none), purge; `cloudformation:GetTemplate` and `DescribeStackResource` on this stack
+   * to find it from `--stack` and `--consumer`; with `encryptionKey`, `kms:Decrypt` on that key.
+   * No `sqs:DeleteMessage`, `sqs:SendMessage` or message move tasks.
+   *
+   * @param grantee the on-call role (it must accept identity policies)
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+   */
+  public grantDeadLetterOperations(grantee: iam.IGrantable): iam.Grant {
+    return grantInspectAndPurge(grantee, this, this.deadLetterQueue, this.encryptionKey);
   }
 
   /**

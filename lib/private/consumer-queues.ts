@@ -2,7 +2,7 @@ import { ArnFormat, Duration, Names, Stack, Tags, Validations } from 'aws-cdk-li
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
-import { ROLE_DEAD_LETTER_QUEUE, ROLE_QUEUE, TAG_CONSUMER, TAG_ROLE } from './names';
+import { ROLE_DEAD_LETTER_QUEUE, ROLE_FAILURE_RECORDS, ROLE_QUEUE, TAG_CONSUMER, TAG_ROLE } from './names';
 
 /** How long a dead-letter queue keeps a message: SQS's maximum, so on-call has time to act. */
 export const DEAD_LETTER_RETENTION = Duration.days(14);
@@ -77,26 +77,47 @@ export function createQueuePair(scope: Construct, spec: QueuePairSpec): { queue:
   return { queue, deadLetterQueue };
 }
 
+/** What a dead-letter queue without a source queue holds, and why cdk-nag cannot see it is one. */
+export interface StandaloneDeadLetterSpec {
+  readonly consumerName: string;
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Its `fanout:role`: `failure-records` for a stream or Kafka consumer (Lambda's on-failure
+   * records and poison), `dead-letter-queue` for a RabbitMQ consumer (poison records only).
+   */
+  readonly role: typeof ROLE_FAILURE_RECORDS | typeof ROLE_DEAD_LETTER_QUEUE;
+  /** Why the queue has no dead-letter queue of its own: the reason of its AwsSolutions-SQS3 acknowledgement. */
+  readonly nagReason: string;
+}
+
 /**
- * The dead-letter queue of a consumer without a queue of its own (a stream or Kafka consumer):
- * Lambda's on-failure destination and where the handler sends poison records. 14 days,
- * TLS-only, encrypted, tagged; no queue may name it as its dead-letter queue.
+ * The dead-letter queue of a consumer without a queue of its own (a stream, Kafka or RabbitMQ
+ * consumer): where the handler sends poison records and, for streams and Kafka, Lambda's
+ * on-failure destination. 14 days, TLS-only, encrypted, tagged; no queue may name it as its
+ * dead-letter queue.
  */
-export function createDeadLetterQueue(scope: Construct, consumerName: string, encryptionKey: kms.IKey | undefined): sqs.Queue {
+export function createDeadLetterQueue(scope: Construct, spec: StandaloneDeadLetterSpec): sqs.Queue {
   const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
     retentionPeriod: DEAD_LETTER_RETENTION,
     redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
     enforceSSL: true,
-    ...queueEncryption(encryptionKey),
+    ...queueEncryption(spec.encryptionKey),
   });
-  tagConsumerQueue(deadLetterQueue, consumerName, ROLE_DEAD_LETTER_QUEUE);
+  tagConsumerQueue(deadLetterQueue, spec.consumerName, spec.role);
   // cdk-nag recognises a dead-letter queue by another queue's (or a function's) redrive policy
-  // naming it, not by an event source mapping's on-failure destination.
-  Validations.of(deadLetterQueue).acknowledge({
-    id: 'AwsSolutions-SQS3',
-    reason: 'This queue is the dead-letter queue of a stream or Kafka consumer: the event source mapping\'s on-failure destination; a dead-letter queue has no dead-letter queue of its own.',
-  });
+  // naming it, not by an event source mapping's on-failure destination or a handler's sends.
+  Validations.of(deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: spec.nagReason });
   return deadLetterQueue;
+}
+
+/** The dead-letter queue of a stream or Kafka consumer: Lambda's on-failure destination (`failure-records`). */
+export function createFailureRecordsQueue(scope: Construct, consumerName: string, encryptionKey: kms.IKey | undefined): sqs.Queue {
+  return createDeadLetterQueue(scope, {
+    consumerName,
+    encryptionKey,
+    role: ROLE_FAILURE_RECORDS,
+    nagReason: 'This queue is the dead-letter queue of a stream or Kafka consumer: the event source mapping\'s on-failure destination; a dead-letter queue has no dead-letter queue of its own.',
+  });
 }
 
 /** The command line and the local deployment find a consumer's queues by these two tags alone. */

@@ -1,6 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { IConstruct } from 'constructs';
 import type { ConsumerQueues } from './consumer-queues';
 
 /**
@@ -34,6 +36,39 @@ export const STACK_ACTIONS = ['cloudformation:GetTemplate', 'cloudformation:Desc
 
 /** Reading messages of queues encrypted with a customer key, and sending them back. */
 export const KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];
+
+/**
+ * What `fanout dlq inspect` and `fanout dlq purge` do to a dead-letter queue that nothing
+ * redrives from (a stream, Kafka or RabbitMQ consumer's): read it, peek at messages and give them
+ * back, ask whether a queue names it as its dead-letter queue (none does: the command says so,
+ * and `--force` reads it anyway), purge it. No DeleteMessage, no message move tasks.
+ */
+export const INSPECT_AND_PURGE_ACTIONS = [
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:ListDeadLetterSourceQueues',
+  'sqs:PurgeQueue',
+];
+
+/**
+ * Lets the grantee inspect and purge a consumer's dead-letter queue that has no source queue,
+ * find it from the consumer's stack (`--stack`, `--consumer`) and, with a customer-managed key,
+ * decrypt what it reads (`kms:Decrypt` only: nothing is sent).
+ */
+export function grantInspectAndPurge(grantee: iam.IGrantable, consumer: IConstruct, deadLetterQueue: sqs.IQueue, encryptionKey: kms.IKey | undefined): iam.Grant {
+  const stack = Stack.of(consumer);
+  let grant = iam.Grant.addToPrincipal({ grantee, actions: INSPECT_AND_PURGE_ACTIONS, resourceArns: [deadLetterQueue.queueArn] }).combine(iam.Grant.addToPrincipal({
+    grantee,
+    actions: STACK_ACTIONS,
+    resourceArns: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
+  }));
+  if (encryptionKey) {
+    grant = grant.combine(encryptionKey.grant(grantee, 'kms:Decrypt'));
+  }
+  return grant;
+}
 
 /**
  * The dead-letter operations of one grantee: three statements whose resources grow with every

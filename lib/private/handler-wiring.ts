@@ -21,6 +21,8 @@ export interface HandlerWiring {
   /** The customer-managed key of the dead-letter queue, when it has one. */
   readonly deadLetterKey?: kms.IKey;
   readonly idempotencyTable?: IdempotencyTable;
+  /** What else the runtime reads from this kind of consumer (e.g. a Kafka consumer's `FANOUT_DEAD_LETTER_TOPIC`). */
+  readonly environment?: Record<string, string>;
 }
 
 /** The SQS event source of a queue consumer: partial batch responses always on. */
@@ -55,7 +57,7 @@ export class DeadLetterQueueDestination implements lambda.IEventSourceDlq {
  */
 export function wireHandler(consumer: IConsumer, handler: lambda.IFunction, wiring: HandlerWiring): void {
   handler.addEventSource(wiring.eventSource);
-  const environment: Record<string, string> = { [ENV_CONSUMER_NAME]: consumer.consumerName };
+  const environment: Record<string, string> = { [ENV_CONSUMER_NAME]: consumer.consumerName, ...wiring.environment };
   if (wiring.deadLetterQueue) {
     // Poison records go to the DLQ (and Lambda's on-failure records, sent with the function's
     // role). Not grantSendMessages: it also grants kms:Encrypt and kms:ReEncrypt*.

@@ -8,6 +8,8 @@
 export const ENV_CONSUMER_NAME = 'FANOUT_CONSUMER_NAME';
 export const ENV_IDEMPOTENCY_TABLE = 'FANOUT_IDEMPOTENCY_TABLE';
 export const ENV_DLQ_URL = 'FANOUT_DLQ_URL';
+/** A Kafka consumer whose failed batches go to a Kafka topic: that topic (`<topic>.DLT` by default). */
+export const ENV_DEAD_LETTER_TOPIC = 'FANOUT_DEAD_LETTER_TOPIC';
 
 /** The envelope version this release writes. */
 export const ENVELOPE_VERSION = '1';
@@ -40,3 +42,9 @@ export const TAG_CONSUMER = 'fanout:consumer';
 export const TAG_ROLE = 'fanout:role';
 export const ROLE_QUEUE = 'queue';
 export const ROLE_DEAD_LETTER_QUEUE = 'dead-letter-queue';
+/**
+ * The dead-letter queue of a stream or Kafka consumer: Lambda's on-failure records (where the
+ * failed records are: shard and sequence numbers, or topic, partition and offsets; not the records)
+ * and the poison records its handler sends. No queue redrives into it, and it redrives nowhere.
+ */
+export const ROLE_FAILURE_RECORDS = 'failure-records';

@@ -1,5 +1,6 @@
 import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -22,6 +23,13 @@ function oneKafkaConsumer(props: Partial<KafkaConsumerProps> = {}) {
     cluster: KafkaCluster.msk({ clusterArn: CLUSTER_ARN }), topic: 'payments', handler, idempotencyTable: table, ...props,
   });
   return { stack, handler, table, consumer, t: template(stack) };
+}
+
+/** The environment variables of the one function in the template. */
+function fnEnvironment(t: ReturnType<typeof template>): Record<string, unknown> {
+  const functions = Object.values(t.findResources('AWS::Lambda::Function'));
+  expect(functions).toHaveLength(1);
+  return functions[0].Properties.Environment.Variables;
 }
 
 /** Every statement of the handler's identity policy. */
@@ -74,9 +82,13 @@ describe('KafkaConsumer defaults (MSK, dead-letter topic)', () => {
     expect(JSON.stringify(statements)).not.toContain('sqs:');
   });
 
-  test('environment: consumer name and idempotency table; no DLQ URL without a dead-letter queue', () => {
+  test('environment: consumer name, idempotency table and the dead-letter topic; no DLQ URL without a dead-letter queue', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { FANOUT_CONSUMER_NAME: 'payment-audit', FANOUT_IDEMPOTENCY_TABLE: { Ref: logicalId(stack, table.table as never) } } },
+      Environment: {
+        Variables: {
+          FANOUT_CONSUMER_NAME: 'payment-audit', FANOUT_DEAD_LETTER_TOPIC: 'payments.DLT', FANOUT_IDEMPOTENCY_TABLE: { Ref: logicalId(stack, table.table as never) },
+        },
+      },
     });
     const fn = Object.values(t.findResources('AWS::Lambda::Function'))[0];
     expect(fn.Properties.Environment.Variables.FANOUT_DLQ_URL).toBeUndefined();
@@ -112,7 +124,7 @@ describe('KafkaConsumer with its SQS dead-letter queue', () => {
       MessageRetentionPeriod: 14 * 86400,
       KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, key), 'Arn'] },
       RedriveAllowPolicy: { redrivePermission: 'denyAll' },
-      Tags: [{ Key: 'fanout:consumer', Value: 'payment-audit' }, { Key: 'fanout:role', Value: 'dead-letter-queue' }],
+      Tags: [{ Key: 'fanout:consumer', Value: 'payment-audit' }, { Key: 'fanout:role', Value: 'failure-records' }],
     });
     t.hasResourceProperties('AWS::SQS::QueuePolicy', { Queues: [{ Ref: dlqId }], PolicyDocument: { Statement: [Match.objectLike({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] } });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FANOUT_DLQ_URL: { Ref: dlqId } }) } });
@@ -125,6 +137,36 @@ describe('KafkaConsumer with its SQS dead-letter queue', () => {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(visible, 0) + FILL(sent, 0) + FILL(received, 0)' })]),
     });
     expect(consumer.deadLetterTopic).toBeUndefined();
+    expect(Object.keys(fnEnvironment(t))).not.toContain('FANOUT_DEAD_LETTER_TOPIC');
+  });
+
+  test('grantDeadLetterOperations: inspect and purge the DLQ (on-failure records), read the stack, decrypt with its key', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    const consumer = new KafkaConsumer(stack, 'PaymentAudit', {
+      cluster: KafkaCluster.msk({ clusterArn: CLUSTER_ARN }), topic: 'payments', handler: newHandler(stack, 'Fn'), deadLetter: KafkaDeadLetter.SQS_QUEUE, encryptionKey: key,
+    });
+    consumer.grantDeadLetterOperations(new iam.Role(stack, 'OnCall', { assumedBy: new iam.AccountRootPrincipal() }));
+    const [policy] = Object.entries(template(stack).findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('OnCall')).map(([, p]) => p);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:ListDeadLetterSourceQueues', 'sqs:PurgeQueue'],
+        Resource: { 'Fn::GetAtt': [logicalId(stack, consumer.deadLetterQueue as never), 'Arn'] },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['cloudformation:GetTemplate', 'cloudformation:DescribeStackResource'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:eu-west-1:123456789012:stack/Test/*']] },
+      },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [logicalId(stack, key), 'Arn'] } },
+    ]);
+  });
+
+  test('grantDeadLetterOperations with a dead-letter topic: refused, naming the topic', () => {
+    const { stack, consumer } = oneKafkaConsumer();
+    expect(() => consumer.grantDeadLetterOperations(new iam.Role(stack, 'OnCall', { assumedBy: new iam.AccountRootPrincipal() })))
+      .toThrow('Test/PaymentAudit: has no SQS dead-letter queue to grant: its failed records go to the Kafka topic payments.DLT;');
   });
 });
 

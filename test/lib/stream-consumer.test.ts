@@ -40,12 +40,12 @@ describe('StreamConsumer defaults', () => {
     });
   });
 
-  test('its own DLQ: 14 days, SSE-SQS, no queue may redrive into it, TLS-only, tagged', () => {
+  test('its own DLQ: 14 days, SSE-SQS, no queue may redrive into it, TLS-only, tagged as failure records', () => {
     expect(t.findResources('AWS::SQS::Queue')[dlqId].Properties).toEqual({
       MessageRetentionPeriod: 14 * 86400,
       SqsManagedSseEnabled: true,
       RedriveAllowPolicy: { redrivePermission: 'denyAll' },
-      Tags: [{ Key: 'fanout:consumer', Value: 'click-counter' }, { Key: 'fanout:role', Value: 'dead-letter-queue' }],
+      Tags: [{ Key: 'fanout:consumer', Value: 'click-counter' }, { Key: 'fanout:role', Value: 'failure-records' }],
     });
     t.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: dlqId }],
@@ -101,6 +101,43 @@ describe('StreamConsumer defaults', () => {
       AlarmDescription: Match.stringLikeRegexp('^Records of stream consumer click-counter \\(Test/ClickCounter\\) were given up on \\(3 retries, or older than 12 hours\\)'),
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(visible, 0) + FILL(sent, 0) + FILL(received, 0)' })]),
     });
+  });
+});
+
+describe('StreamConsumer.grantDeadLetterOperations', () => {
+  const onCallStatements = (stack: Stack) => {
+    const policies = Object.entries(template(stack).findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('OnCall'));
+    expect(policies).toHaveLength(1);
+    return policies[0][1].Properties.PolicyDocument.Statement;
+  };
+
+  test('inspect and purge its DLQ (Lambda\'s on-failure records), read its stack: no delete, send or message move task', () => {
+    const stack = newStack();
+    const consumer = new StreamConsumer(stack, 'ClickCounter', { stream: new kinesis.Stream(stack, 'Clicks'), handler: newHandler(stack, 'Fn') });
+    const grant = consumer.grantDeadLetterOperations(new iam.Role(stack, 'OnCall', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(grant.success).toBe(true);
+    expect(onCallStatements(stack)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:ListDeadLetterSourceQueues', 'sqs:PurgeQueue'],
+        Resource: arnOf(stack, consumer.deadLetterQueue as never),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['cloudformation:GetTemplate', 'cloudformation:DescribeStackResource'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:eu-west-1:123456789012:stack/Test/*']] },
+      },
+    ]);
+  });
+
+  test('with a customer key: kms:Decrypt on it, nothing to encrypt', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    const consumer = new StreamConsumer(stack, 'ClickCounter', { stream: new kinesis.Stream(stack, 'Clicks'), handler: newHandler(stack, 'Fn'), encryptionKey: key });
+    consumer.grantDeadLetterOperations(new iam.Role(stack, 'OnCall', { assumedBy: new iam.AccountRootPrincipal() }));
+    const statements = onCallStatements(stack);
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: arnOf(stack, key) });
+    expect(JSON.stringify(statements)).not.toMatch(/kms:GenerateDataKey|kms:Encrypt/);
   });
 });
 
