@@ -1,0 +1,43 @@
+/*
+ * The options of the SQS, Kinesis and Kafka publishers are checked when one is made, as the SNS
+ * Publisher's: one line naming the publisher, the option, what it must be and the value.
+ */
+import { SqsPublisher, type SqsPublisherOptions } from '@cdk-fanout/runtime/sqs-publisher';
+
+/** Every message a constructor throws is one line. */
+function refused(make: () => unknown, message: string): void {
+  expect(make).toThrow(new Error(message));
+  try {
+    make();
+  } catch (err) {
+    expect((err as Error).message).not.toContain('\n');
+  }
+}
+
+const common: Array<[string, unknown, string]> = [
+  ['maxAttempts', NaN, 'maxAttempts must be an integer from 1 to 10, got NaN'],
+  ['maxAttempts', 0, 'maxAttempts must be an integer from 1 to 10, got 0'],
+  ['maxAttempts', 11, 'maxAttempts must be an integer from 1 to 10, got 11'],
+  ['maxAttempts', 2.5, 'maxAttempts must be an integer from 1 to 10, got 2.5'],
+  ['maxAttempts', '3', 'maxAttempts must be an integer from 1 to 10, got "3"'],
+  ['retryBaseDelayMs', -1, 'retryBaseDelayMs must be an integer from 0 to 60000, got -1'],
+  ['retryBaseDelayMs', Infinity, 'retryBaseDelayMs must be an integer from 0 to 60000, got Infinity'],
+  ['source', '', 'source must be a non-empty string of valid Unicode, got ""'],
+  ['source', 'svc\uD800', 'source must be a non-empty string of valid Unicode, got "svc\\ud800"'],
+];
+
+describe('SqsPublisher options', () => {
+  const make = (options: Partial<Record<keyof SqsPublisherOptions, unknown>>) => () =>
+    new SqsPublisher({ queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/work', source: 'refund-service', ...options } as SqsPublisherOptions);
+
+  test.each([
+    ...common,
+    ['queueUrl', undefined, 'queueUrl must be a non-empty string of valid Unicode, got nothing'],
+    ['client', {}, 'client must be an SQSClient, got an object'],
+  ])('%s = %p is refused', (option, value, message) => refused(make({ [option]: value }), `SqsPublisher: ${message}`));
+
+  test('no options object; the range ends and the defaults are accepted', () => {
+    refused(() => new SqsPublisher(undefined as unknown as SqsPublisherOptions), 'SqsPublisher: options must be an object, got nothing');
+    for (const options of [{ maxAttempts: 1 }, { maxAttempts: 10 }, { retryBaseDelayMs: 0 }, { retryBaseDelayMs: 60_000 }, {}]) expect(make(options)).not.toThrow();
+  });
+});
