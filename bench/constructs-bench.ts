@@ -5,6 +5,7 @@ import { WORK_DIR } from './bundle';
 import { CONSTRUCTS_NAMES, type ConstructsName } from './constructs/stacks';
 import type { SynthOnce } from './constructs/synth-once';
 import type { BenchSettings } from './settings';
+import { loadAverage } from './load';
 import { rotation, sampled, type Sampled } from './stats';
 
 /** CloudFormation's limit of resources per stack. */
@@ -135,5 +136,5 @@ function synthInFreshProcess(worker: string, name: ConstructsName, consumers: nu
 }
 
 function progress(step: string): void {
-  process.stderr.write(`  constructs: ${step}\n`);
+  process.stderr.write(`  constructs: ${step} (load average ${loadAverage().join(' / ')})\n`);
 }

@@ -1,18 +1,18 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal, type Emulator } from '@cdk-fanout/local';
 import { benchDynamoDbClient } from './dynamodb-client';
-import { RUNTIME_SUBJECTS } from './subjects';
+import { benchTables } from './subjects';
 
-/** DynamoDB Local with each runtime's idempotency table, in the layout that runtime expects. */
+/** DynamoDB Local with every subject's idempotency table (in the layout its runtime expects) and the ledger table. */
 export async function startBenchDynamoDb(): Promise<Emulator> {
   const emulator = await startDynamoDbLocal();
   const client = benchDynamoDbClient(emulator.endpoint);
   try {
-    for (const subject of RUNTIME_SUBJECTS) {
+    for (const [table, key] of Object.entries(benchTables())) {
       await client.send(new CreateTableCommand({
-        TableName: subject.tableName,
-        KeySchema: [{ AttributeName: subject.keyAttribute, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: subject.keyAttribute, AttributeType: 'S' }],
+        TableName: table,
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
       }));
     }

@@ -1,14 +1,19 @@
 /**
  * Where the CPU goes, by package and by function.
  *
- * `npx tsx bench/profile.ts <cdk-fanout|powertools> [batch size]`: runs fresh records through
- * that runtime's handler against the in-process DynamoDB stand-in under V8's sampling profiler,
- * prints self time per record and writes bench/.work/<runtime>.cpuprofile (open it in Chrome
- * DevTools for the call tree).
+ * `npx tsx bench/profile.ts <subject> [batch size]` (a subject of bench/subjects.ts: cdk-fanout,
+ * cdk-fanout-valibot, powertools, powertools-inner-schema, …): runs fresh records through that
+ * subject's handler against the in-process DynamoDB stand-in under V8's sampling profiler, prints
+ * self time per record and writes bench/.work/<subject>.cpuprofile (open it in Chrome DevTools for
+ * the call tree). The handler module is loaded unbundled (its imports resolve to the published
+ * builds' CommonJS files), so that time can be told apart by package.
+ *
+ * The runtimes' log lines go to stdout (redirect it: `> /dev/null`), the report to stderr.
  *
  * `npx tsx bench/profile.ts <file.cpuprofile>`: the same summary, per run, of a profile written
  * by `node --cpu-prof` (the synth profiles in bench/README.md).
  */
+import './quiet-node20-warning';
 import * as fs from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
 import * as path from 'node:path';
@@ -16,9 +21,10 @@ import { WORK_DIR } from './bundle';
 import { benchDynamoDbClient } from './dynamodb-client';
 import { DynamoDbStandIn } from './dynamodb-stand-in';
 import { orderBatches } from './events';
+import type { HandlerModule } from './handlers/handler-options';
 import { invokeAll } from './invoke';
 import { round } from './stats';
-import { RUNTIME_SUBJECTS } from './subjects';
+import { benchTables, LEDGER_TABLE, SUBJECTS, tableName } from './subjects';
 
 const WARMUP_RECORDS = 4000;
 const PROFILED_RECORDS = 20_000;
@@ -29,12 +35,14 @@ async function main(): Promise<void> {
     process.stderr.write(`${report(JSON.parse(fs.readFileSync(name, 'utf8')) as Profiler.Profile, 1, 'ms per run', 1000)}\n`);
     return;
   }
-  const subject = RUNTIME_SUBJECTS.find((candidate) => candidate.name === name);
-  if (!subject) throw new Error(`unknown runtime ${name}: one of ${RUNTIME_SUBJECTS.map((s) => s.name).join(', ')}`);
+  const subject = SUBJECTS.find((candidate) => candidate.name === name);
+  if (!subject) throw new Error(`unknown subject ${name}: one of ${SUBJECTS.map((s) => s.name).join(', ')}`);
   const batchSize = Number(batch);
   const client = benchDynamoDbClient();
-  new DynamoDbStandIn({ [subject.tableName]: subject.keyAttribute }).attach(client);
-  const handler = subject.create({ tableName: subject.tableName, client });
+  new DynamoDbStandIn(benchTables()).attach(client);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(`./handlers/${subject.bundle}`) as HandlerModule;
+  const handler = module.create({ tableName: tableName(subject), client, ledgerTableName: LEDGER_TABLE, ...(subject.idempotency ? { idempotency: subject.idempotency } : {}), ...(subject.handlerOptions ? { handlerOptions: subject.handlerOptions } : {}) });
   await invokeAll(handler, orderBatches(batchSize, WARMUP_RECORDS));
 
   const work = orderBatches(batchSize, PROFILED_RECORDS);

@@ -1,38 +1,35 @@
 import { BATCH_SIZES, orderBatches } from './events';
-import type { BenchHandler } from './handlers/handler-options';
 import { invokeAll } from './invoke';
+import type { RunningSubject } from './running-subjects';
 import type { BenchSettings } from './settings';
 import { rotation, sampled, type Sampled } from './stats';
-import type { RuntimeName } from './subjects';
 
-export type ThroughputResults = Record<string, Record<RuntimeName, Sampled>>;
+export type ThroughputResults = Record<string, Record<string, Sampled>>;
 
 /**
  * Fresh records per second through one warm container, batches one after another, against
- * DynamoDB Local: what the runtime's concurrency within a batch and its request count buy.
+ * DynamoDB Local. Caveat (bench/README.md): DynamoDB Local is bound by its own per-item work and
+ * runs the statements of one batch one after another, so fewer, larger requests gain little here
+ * although they gain on DynamoDB.
  */
-export async function measureRecordsPerSecond(
-  subjects: readonly { readonly name: RuntimeName; readonly handler: BenchHandler }[],
-  settings: BenchSettings,
-): Promise<ThroughputResults> {
-
+export async function measureRecordsPerSecond(subjects: readonly RunningSubject[], settings: BenchSettings): Promise<ThroughputResults> {
   // DynamoDB Local runs on the JVM: its first thousands of requests are 2–3× slower than the rest.
-  for (const subject of subjects) {
-    await invokeAll(subject.handler, orderBatches(10, settings.localWarmupRecords / subjects.length));
+  for (const { handler } of subjects) {
+    await invokeAll(handler, orderBatches(10, settings.localWarmupRecords / subjects.length));
   }
   const results: ThroughputResults = {};
   for (const batchSize of BATCH_SIZES) {
     const perSecond: Record<string, number[]> = {};
     for (let round = 0; round < settings.localRounds; round++) {
-      for (const subject of rotation(subjects, round)) {
+      for (const { subject, handler } of rotation(subjects, round)) {
         const work = orderBatches(batchSize, settings.localRecordsPerSample);
         const started = performance.now();
-        await invokeAll(subject.handler, work);
+        await invokeAll(handler, work);
         const seconds = (performance.now() - started) / 1000;
         (perSecond[subject.name] ??= []).push((work.length * batchSize) / seconds);
       }
     }
-    results[`batch${batchSize}`] = Object.fromEntries(subjects.map((s) => [s.name, sampled(perSecond[s.name])])) as Record<RuntimeName, Sampled>;
+    results[`batch${batchSize}`] = Object.fromEntries(subjects.map(({ subject }) => [subject.name, sampled(perSecond[subject.name])]));
   }
   return results;
 }

@@ -5,11 +5,8 @@
  */
 // First: it must run before any import loads the AWS SDK.
 import './quiet-node20-warning';
-import { runConstructsBench } from './constructs-bench';
-import { markdownReport } from './report';
-import { machine, ratiosAndGoals, versions, writeResults, type BenchResults } from './results';
-import { runRuntimeBench } from './runtime-bench';
-import { benchSettings } from './settings';
+import { phase, type PhaseLoad } from './load';
+import { ensureRuntimeBuild } from './published-build';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -18,24 +15,52 @@ async function main(): Promise<void> {
   if (only !== undefined && only !== 'runtime' && only !== 'constructs') {
     throw new Error(`--only takes runtime or constructs, got ${only}`);
   }
-  const settings = benchSettings(quick);
   const startedAt = new Date();
-  const machineAtStart = machine();
-  process.stderr.write(`bench (${quick ? 'quick' : 'full'}) on ${machineAtStart.cpus} CPU(s), Node ${process.version}\n`);
+  process.stderr.write(`bench (${quick ? 'quick' : 'full'}), Node ${process.version}\n`);
+  const phases: PhaseLoad[] = [phase('start')];
 
-  const runtime = only === 'constructs' ? undefined : await runRuntimeBench(settings);
-  const constructs = only === 'runtime' ? undefined : await runConstructsBench(settings);
+  // The harness loads the published runtime (events, DynamoDB Local): build or check it before requiring the rest.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const runtimeBuild = ensureRuntimeBuild((line) => process.stderr.write(`  ${line}\n`));
+  const { benchSettings } = require('./settings') as typeof import('./settings');
+  const { markdownReport } = require('./report') as typeof import('./report');
+  const { machine, ratiosAndGoals, versions, writeResults } = require('./results') as typeof import('./results');
+  const settings = benchSettings(quick);
 
-  const results: BenchResults = {
+  let runtime;
+  let standInCheck;
+  if (only !== 'constructs') {
+    const { checkStandIn } = require('./stand-in-check') as typeof import('./stand-in-check');
+    standInCheck = await checkStandIn();
+    if (standInCheck.mismatches.length > 0) {
+      throw new Error(`the DynamoDB stand-in answers unlike DynamoDB Local (npx tsx bench/stand-in-check.ts):\n${standInCheck.mismatches.join('\n')}`);
+    }
+    const { runRuntimeBench } = require('./runtime-bench') as typeof import('./runtime-bench');
+    runtime = await runRuntimeBench(settings);
+    phases.push(...runtime.phases);
+  }
+  let constructs;
+  if (only !== 'runtime') {
+    phases.push(phase('constructs: synth'));
+    const { runConstructsBench } = require('./constructs-bench') as typeof import('./constructs-bench');
+    constructs = await runConstructsBench(settings);
+  }
+  phases.push(phase('end'));
+
+  const results = {
     mode: quick ? 'quick' : 'full',
+    command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
     startedAt: startedAt.toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-    machine: { ...machineAtStart, loadAverageAtEnd: machine().loadAverage },
+    machine: machine(),
     versions: versions(),
+    runtimeBuild,
+    ...(standInCheck ? { standInCheck } : {}),
+    phases,
     ...(runtime ? { runtime } : {}),
     ...(constructs ? { constructs } : {}),
     ...ratiosAndGoals(runtime, constructs),
-  };
+  } as const;
   const file = writeResults(results, only === undefined);
   process.stdout.write(`${markdownReport(results)}\nresults: ${file} (${results.durationSeconds} s)\n`);
 }

@@ -1,40 +1,29 @@
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
-import { BUNDLE_VARIANTS, bundleHandler, type Bundle, type BundleVariant } from './bundle';
+import { bundleHandler, type Bundle } from './bundle';
 import { measureColdImports, type ColdImport } from './cold-import';
+import { phase, type PhaseLoad } from './load';
 import type { RuntimeWorkerResults } from './runtime-worker';
 import type { BenchSettings } from './settings';
-import type { Sampled } from './stats';
-import { RUNTIME_SUBJECTS, type RuntimeName } from './subjects';
+import { BUNDLES, REPORTED_BUNDLES, type BundleName } from './subjects';
 
 export interface RuntimeResults extends RuntimeWorkerResults {
-  readonly bundles: Record<BundleVariant, Record<RuntimeName, Bundle>>;
-  readonly coldImport: { readonly baseline: Sampled; readonly bundles: Record<BundleVariant, Record<RuntimeName, ColdImport>> };
+  readonly bundles: Record<BundleName, Bundle>;
+  /** By subject (its bundle). */
+  readonly coldImport: Record<string, ColdImport>;
 }
 
-/** cdk-fanout's runtime against Powertools: bundle size and cold import here, the rest in a child process. */
+/** Bundle size and cold import here (every bundle is built first: the worker runs them), the rest in a child process. */
 export async function runRuntimeBench(settings: BenchSettings): Promise<RuntimeResults> {
-  progress('bundling both handlers');
-  const bundles = {} as Record<BundleVariant, Record<RuntimeName, Bundle>>;
-  for (const variant of BUNDLE_VARIANTS) {
-    bundles[variant] = {} as Record<RuntimeName, Bundle>;
-    for (const subject of RUNTIME_SUBJECTS) {
-      bundles[variant][subject.name] = await bundleHandler(subject, variant);
-    }
-  }
+  const phases: PhaseLoad[] = [phase('runtime: bundling every handler from the published build')];
+  const bundles = {} as Record<BundleName, Bundle>;
+  for (const name of Object.keys(BUNDLES) as BundleName[]) bundles[name] = await bundleHandler(name);
 
-  progress(`cold import (${settings.importRuns} runs each)`);
-  const files = Object.fromEntries(BUNDLE_VARIANTS.flatMap((variant) =>
-    RUNTIME_SUBJECTS.map((subject) => [`${variant}/${subject.name}`, bundles[variant][subject.name].file])));
-  const imports = measureColdImports(files, settings.importRuns);
-  const coldImport = { baseline: imports.baseline, bundles: {} as Record<BundleVariant, Record<RuntimeName, ColdImport>> };
-  for (const variant of BUNDLE_VARIANTS) {
-    coldImport.bundles[variant] = Object.fromEntries(RUNTIME_SUBJECTS.map((subject) =>
-      [subject.name, imports.bundles[`${variant}/${subject.name}`]])) as Record<RuntimeName, ColdImport>;
-  }
+  phases.push(phase(`runtime: cold import (${settings.importRounds} rounds)`));
+  const coldImport = measureColdImports(Object.fromEntries(Object.entries(REPORTED_BUNDLES).map(([subject, bundle]) => [subject, bundles[bundle].file])), settings.importRounds);
 
   const measured = await runWorker(settings.quick);
-  return { bundles, coldImport, ...measured };
+  return { bundles, coldImport, ...measured, phases: [...phases, ...measured.phases] };
 }
 
 function runWorker(quick: boolean): Promise<RuntimeWorkerResults> {
@@ -48,7 +37,7 @@ function runWorker(quick: boolean): Promise<RuntimeWorkerResults> {
     child.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       stderr += text;
-      for (const line of text.split('\n')) if (line.startsWith('  runtime:')) process.stderr.write(`${line}\n`);
+      for (const line of text.split('\n')) if (line.startsWith('  runtime:') || line.startsWith('DynamoDbStandIn:')) process.stderr.write(`${line}\n`);
     });
     let message: { results?: RuntimeWorkerResults; error?: string } | undefined;
     child.on('message', (received) => (message = received as typeof message));
@@ -58,8 +47,4 @@ function runWorker(quick: boolean): Promise<RuntimeWorkerResults> {
       else reject(new Error(`runtime worker failed (exit ${code}): ${message?.error ?? stderr.slice(-4000)}`));
     });
   });
-}
-
-function progress(step: string): void {
-  process.stderr.write(`  runtime: ${step}\n`);
 }

@@ -1,20 +1,48 @@
-/** The statistics every figure uses: medians of repeated samples, taken in alternating order. */
+/** The statistics every figure uses: medians of repeated samples taken in rotating order, with their spread. */
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new Error('median of no values');
+/** The value below which `q` of the sorted values lie (linear interpolation between neighbours). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new Error('quantile of no values');
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.ceil(position);
+  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
 }
 
-/** A figure: its median and the samples behind it, so a reader can judge the spread. */
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
+}
+
+/** A figure: its median, its spread, and the samples behind it. */
 export interface Sampled {
   readonly median: number;
+  /** Interquartile range: the middle half of the samples. */
+  readonly q1: number;
+  readonly q3: number;
+  readonly min: number;
+  readonly max: number;
   readonly samples: readonly number[];
 }
 
 export function sampled(samples: readonly number[]): Sampled {
-  return { median: median(samples), samples: samples.map((value) => round(value, 3)) };
+  return {
+    median: round(median(samples), 4),
+    q1: round(quantile(samples, 0.25), 4),
+    q3: round(quantile(samples, 0.75), 4),
+    min: round(Math.min(...samples), 4),
+    max: round(Math.max(...samples), 4),
+    samples: samples.map((value) => round(value, 4)),
+  };
+}
+
+/**
+ * The ratio of two subjects measured in the same rounds: one ratio per round (both ran within
+ * seconds of each other, so a machine that got busier slows both), then their median and spread.
+ */
+export function pairedRatio(ours: readonly number[], theirs: readonly number[]): Sampled {
+  if (ours.length !== theirs.length) throw new Error(`paired ratio of ${ours.length} and ${theirs.length} samples`);
+  return sampled(ours.map((value, index) => value / theirs[index]));
 }
 
 /**
