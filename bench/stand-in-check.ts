@@ -93,7 +93,7 @@ function powertoolsPut(id: string) {
   };
 }
 
-// The batched mode's PartiQL shapes (issue 11; ../shared/notes/partiql-batched-claims.md).
+// The batched mode's PartiQL shapes: conditional INSERT claims, fenced UPDATE completions and DELETE releases.
 const INSERT = `INSERT INTO "${TABLE}" VALUE {'pk': ?, 'status': 'IN_PROGRESS', 'claimToken': ?, 'lockUntil': ?, 'expiresAt': ?, 'payloadHash': ?}`;
 const insert = (key: string, token: string) => ({ Statement: INSERT, Parameters: [s(key), s(token), n(NOW_MS + 60_000), n(LATER_S), s(`hash-${key}`)] });
 const UPDATE = `UPDATE "${TABLE}" SET "status" = 'COMPLETED' SET "expiresAt" = ? REMOVE "lockUntil" WHERE "pk" = ? AND "claimToken" = ? AND "status" = 'IN_PROGRESS'`;
@@ -105,7 +105,7 @@ const update = (key: string, token: string, allOld = true) => ({
 const DELETE = `DELETE FROM "${TABLE}" WHERE "pk" = ? AND "claimToken" = ? AND "status" = 'IN_PROGRESS'`;
 const del = (key: string, token: string) => ({ Statement: DELETE, Parameters: [s(key), s(token)], ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const });
 
-// Claim-free transactional completion (../shared/notes/claim-free-transactions.md).
+// Claim-free transactional completion: the effect and a conditional Put of the COMPLETED record in one transaction.
 function completedPut(key: string) {
   return {
     Put: {
