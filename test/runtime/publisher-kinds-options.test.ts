@@ -2,6 +2,7 @@
  * The options of the SQS, Kinesis and Kafka publishers are checked when one is made, as the SNS
  * Publisher's: one line naming the publisher, the option, what it must be and the value.
  */
+import { KinesisPublisher, type KinesisPublisherOptions } from '@cdk-fanout/runtime/kinesis-publisher';
 import { SqsPublisher, type SqsPublisherOptions } from '@cdk-fanout/runtime/sqs-publisher';
 
 /** Every message a constructor throws is one line. */
@@ -39,5 +40,30 @@ describe('SqsPublisher options', () => {
   test('no options object; the range ends and the defaults are accepted', () => {
     refused(() => new SqsPublisher(undefined as unknown as SqsPublisherOptions), 'SqsPublisher: options must be an object, got nothing');
     for (const options of [{ maxAttempts: 1 }, { maxAttempts: 10 }, { retryBaseDelayMs: 0 }, { retryBaseDelayMs: 60_000 }, {}]) expect(make(options)).not.toThrow();
+  });
+});
+
+describe('KinesisPublisher options', () => {
+  const make = (options: Partial<Record<keyof KinesisPublisherOptions, unknown>>) => () =>
+    new KinesisPublisher({ streamName: 'orders', source: 'order-service', ...options } as KinesisPublisherOptions);
+
+  test.each([
+    ...common,
+    ['streamName', '', 'streamName must be a non-empty string of valid Unicode, got ""'],
+    ['streamArn', 42, 'streamArn must be a non-empty string of valid Unicode, got 42'],
+    ['client', { send: () => undefined }, 'client must be a KinesisClient, got an object'],
+  ])('%s = %p is refused', (option, value, message) => refused(make({ [option]: value }), `KinesisPublisher: ${message}`));
+
+  test('a stream is required; no options object; the range ends and the defaults are accepted', () => {
+    refused(make({ streamName: undefined }), 'KinesisPublisher: give streamName or streamArn (the stream to write to), got neither');
+    refused(() => new KinesisPublisher(null as unknown as KinesisPublisherOptions), 'KinesisPublisher: options must be an object, got null');
+    expect(make({ streamName: undefined, streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/orders' })).not.toThrow();
+    for (const options of [{ maxAttempts: 1 }, { maxAttempts: 10 }, { retryBaseDelayMs: 0 }, { retryBaseDelayMs: 60_000 }, {}]) expect(make(options)).not.toThrow();
+  });
+
+  test('the default client makes one request per call: every retry is the publisher\'s', async () => {
+    const client = (new KinesisPublisher({ streamName: 'orders', source: 'order-service' }) as unknown as { client: { config: { maxAttempts(): Promise<number> }; destroy(): void } }).client;
+    expect(await client.config.maxAttempts()).toBe(1);
+    client.destroy();
   });
 });

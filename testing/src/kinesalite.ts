@@ -1,0 +1,95 @@
+/*
+ * Kinesis for the tests: kinesalite (npm, pure Node, in memory) in the test's own process, started
+ * on a free port by the first test that needs it and stopped after the file's tests. Clients speak
+ * HTTP/1.1 to it (the Kinesis client defaults to HTTP/2, which kinesalite does not speak).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, type KinesisClientConfig,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
+import { uniqueName } from './aws';
+
+/** kinesalite has no types: the part of it the tests use. */
+type KinesaliteFactory = (options: { createStreamMs?: number; deleteStreamMs?: number; updateStreamMs?: number; shardLimit?: number }) => Server;
+
+export interface RunningKinesalite {
+  readonly endpoint: string;
+  /** A Kinesis client for it (HTTP/1.1), with `config` on top. */
+  client(config?: KinesisClientConfig): KinesisClient;
+}
+
+/**
+ * A kinesalite started at the first `get()` and stopped by `stop()` (call it in `afterAll`); a
+ * file whose tests never call `get()` starts nothing.
+ */
+export function lazyKinesalite(): { get(): Promise<RunningKinesalite>; stop(): Promise<void> } {
+  let started: Promise<{ server: Server; running: RunningKinesalite }> | undefined;
+  return {
+    get: async () => (await (started ??= start())).running,
+    stop: async () => {
+      if (!started) return;
+      const { server } = await started;
+      started = undefined;
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+async function start(): Promise<{ server: Server; running: RunningKinesalite }> {
+  const kinesalite = require('kinesalite') as KinesaliteFactory;
+  const server = kinesalite({ createStreamMs: 10, deleteStreamMs: 10, updateStreamMs: 10, shardLimit: 100 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    running: {
+      endpoint,
+      client: (config = {}) => new KinesisClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint, requestHandler: new NodeHttpHandler(), ...config }),
+    },
+  };
+}
+
+/** A new stream with `shards` shards, once ACTIVE: its name. */
+export async function createStream(client: KinesisClient, shards: number, prefix = 'stream'): Promise<string> {
+  const name = uniqueName(prefix);
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  for (let tries = 0; ; tries++) {
+    const { StreamDescription } = await client.send(new DescribeStreamCommand({ StreamName: name }));
+    if (StreamDescription?.StreamStatus === 'ACTIVE') return name;
+    if (tries > 200) throw new Error(`stream ${name} is still ${StreamDescription?.StreamStatus} after 200 polls`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** One record as GetRecords returns it. */
+export interface StreamRecord {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  readonly data: string;
+}
+
+/** Every record of every shard, read with GetRecords from TRIM_HORIZON: per shard in sequence order. */
+export async function readStream(client: KinesisClient, streamName: string): Promise<StreamRecord[]> {
+  const { StreamDescription } = await client.send(new DescribeStreamCommand({ StreamName: streamName }));
+  const records: StreamRecord[] = [];
+  for (const shard of StreamDescription?.Shards ?? []) {
+    let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    while (iterator) {
+      const response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      for (const record of response.Records ?? []) {
+        records.push({ shardId: shard.ShardId!, sequenceNumber: record.SequenceNumber!, partitionKey: record.PartitionKey!, data: Buffer.from(record.Data!).toString('utf8') });
+      }
+      // An open shard always has a next iterator: stop at the first empty read (kinesalite answers with everything it has).
+      if (!response.Records?.length) break;
+      iterator = response.NextShardIterator;
+    }
+  }
+  return records;
+}
