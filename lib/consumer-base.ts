@@ -8,7 +8,8 @@ import type { IdempotencyTable } from './idempotency-table';
  * a `StreamConsumer` or a `KafkaConsumer`.
  *
  * The name scopes the consumer's idempotency keys (`<consumerName>#<id>`) and tags its queues
- * (`fanout:consumer`). On one `IdempotencyTable` each name belongs to one consumer, whatever its kind.
+ * (`fanout:consumer`). In one stack, and on one `IdempotencyTable`, each name belongs to one
+ * consumer, whatever its kind.
  */
 export interface IConsumer extends IConstruct {
   /** The consumer's name: the scope of its idempotency keys. */
@@ -29,9 +30,9 @@ export interface QueueConsumerOptions {
    * part of alarm descriptions.
    *
    * Lower-case letters, digits and dashes, 1 to 64 characters, starting with a letter or digit.
-   * Unique among the consumers of one topic, and among every consumer of one idempotency table
-   * (fan-out consumers, work queues, stream and Kafka consumers alike): the name scopes the
-   * table's keys.
+   * Unique among every consumer of its stack, whatever its kind (the `fanout` commands find a
+   * consumer by `--stack` and `--consumer`, ignoring case and dashes), and among every consumer of
+   * one idempotency table (the name scopes the table's keys).
    *
    * @default - the construct id in lower case with dashes: `OrderHistory` becomes `order-history`
    */

@@ -17,6 +17,7 @@ import { ATTRIBUTE_TYPE } from './private/names';
 import { QueueSubscription, QueueSubscriptionOptions } from './private/queue-subscription';
 import { CONSUMER_RULES, CONSUMER_WARNINGS, ConsumerValidationInput } from './private/validate-consumer-props';
 import { functionTimeoutOf, queueBaseName, visibilityTimeoutFor } from './private/validate-queue-consumer-props';
+import { registerStackConsumer } from './private/stack-consumers';
 import { validateAllProps, warnAll } from './private/validation';
 
 /**
@@ -93,9 +94,10 @@ export class Consumer extends Construct implements IConsumer {
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
     // Every broken rule is reported in one error, before any resource is made.
     const input: ConsumerValidationInput = {
-      ...props, consumerName: this.consumerName, fifo: fanOut.fifo, functionTimeout: functionTimeoutOf(props.handler),
+      ...props, construct: this, consumerName: this.consumerName, fifo: fanOut.fifo, functionTimeout: functionTimeoutOf(props.handler),
     };
     validateAllProps(this, input, CONSUMER_RULES);
+    registerStackConsumer(this);
     warnAll(this, input, CONSUMER_WARNINGS);
     this.handler = props.handler;
     this.visibilityTimeout = visibilityTimeoutFor(input);

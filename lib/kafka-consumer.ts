@@ -21,6 +21,7 @@ import { allowCloudWatchAlarmsToUseKey } from './private/key-policy';
 import { ENV_DEAD_LETTER_TOPIC } from './private/names';
 import { defaultConsumerGroupId, KAFKA_CONSUMER_RULES, KafkaConsumerValidationInput } from './private/validate-kafka-consumer-props';
 import { STREAM_BATCH_SIZE, STREAM_RETRY_ATTEMPTS } from './private/validate-stream-props';
+import { registerStackConsumer } from './private/stack-consumers';
 import { validateAllProps } from './private/validation';
 
 /** Offset-lag alarm threshold: records the consumer group may be behind before on-call hears of it. */
@@ -48,7 +49,8 @@ export interface KafkaConsumerProps {
   /**
    * The consumer's name: the scope of its idempotency keys and the `FANOUT_CONSUMER_NAME` of its
    * handler. Lower-case letters, digits and dashes, 1 to 64 characters; unique among every
-   * consumer of one idempotency table.
+   * consumer of its stack (the `fanout` commands find a consumer by `--stack` and `--consumer`)
+   * and of one idempotency table.
    *
    * @default - the construct id in lower case with dashes: `PaymentAudit` becomes `payment-audit`
    */
@@ -218,8 +220,9 @@ export class KafkaConsumer extends Construct implements IConsumer {
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
     this.consumerGroupId = props.consumerGroupId ?? defaultConsumerGroupId(Stack.of(this), this.consumerName);
     const deadLetter = props.deadLetter ?? KafkaDeadLetter.KAFKA_TOPIC;
-    const input: KafkaConsumerValidationInput = { ...props, consumerName: this.consumerName, consumerGroupId: this.consumerGroupId, deadLetter };
+    const input: KafkaConsumerValidationInput = { ...props, construct: this, consumerName: this.consumerName, consumerGroupId: this.consumerGroupId, deadLetter };
     validateAllProps(this, input, KAFKA_CONSUMER_RULES);
+    registerStackConsumer(this);
     this.topic = props.topic;
     this.handler = props.handler;
     this.fn = props.handler;

@@ -19,6 +19,7 @@ import { DeadLetterQueueDestination, wireHandler } from './private/handler-wirin
 import { allowCloudWatchAlarmsToUseKey } from './private/key-policy';
 import { STREAM_CONSUMER_RULES, StreamConsumerValidationInput } from './private/validate-stream-consumer-props';
 import { STREAM_BATCH_SIZE, STREAM_RETRY_ATTEMPTS } from './private/validate-stream-props';
+import { registerStackConsumer } from './private/stack-consumers';
 import { validateAllProps } from './private/validation';
 
 /**
@@ -46,7 +47,8 @@ export interface StreamConsumerProps {
   /**
    * The consumer's name: the scope of its idempotency keys, the `FANOUT_CONSUMER_NAME` of its
    * handler and the `fanout:consumer` tag of its dead-letter queue. Lower-case letters, digits
-   * and dashes, 1 to 64 characters; unique among every consumer of one idempotency table.
+   * and dashes, 1 to 64 characters; unique among every consumer of its stack (the `fanout`
+   * commands find a consumer by `--stack` and `--consumer`) and of one idempotency table.
    *
    * @default - the construct id in lower case with dashes: `ClickStream` becomes `click-stream`
    */
@@ -175,8 +177,9 @@ export class StreamConsumer extends Construct implements IConsumer {
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
-    const input: StreamConsumerValidationInput = { ...props, consumerName: this.consumerName };
+    const input: StreamConsumerValidationInput = { ...props, construct: this, consumerName: this.consumerName };
     validateAllProps(this, input, STREAM_CONSUMER_RULES);
+    registerStackConsumer(this);
     this.stream = props.stream;
     this.handler = props.handler;
     this.fn = props.handler;

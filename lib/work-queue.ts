@@ -15,6 +15,7 @@ import { queueEventSource, wireHandler } from './private/handler-wiring';
 import { allowCloudWatchAlarmsToUseKey, SEND_KEY_ACTIONS } from './private/key-policy';
 import { functionTimeoutOf, queueBaseName, visibilityTimeoutFor } from './private/validate-queue-consumer-props';
 import { WORK_QUEUE_RULES, WORK_QUEUE_WARNINGS, WorkQueueValidationInput } from './private/validate-work-queue-props';
+import { registerStackConsumer } from './private/stack-consumers';
 import { validateAllProps, warnAll } from './private/validation';
 
 /** What a producer does to a work queue: send, and find the queue. */
@@ -91,9 +92,10 @@ export class WorkQueue extends Construct implements IConsumer {
     this.fifo = props.fifo ?? false;
     // Every broken rule is reported in one error, before any resource is made.
     const input: WorkQueueValidationInput = {
-      ...props, consumerName: this.consumerName, fifo: this.fifo, functionTimeout: functionTimeoutOf(props.handler),
+      ...props, construct: this, consumerName: this.consumerName, fifo: this.fifo, functionTimeout: functionTimeoutOf(props.handler),
     };
     validateAllProps(this, input, WORK_QUEUE_RULES);
+    registerStackConsumer(this);
     warnAll(this, input, WORK_QUEUE_WARNINGS);
     this.handler = props.handler;
     this.visibilityTimeout = visibilityTimeoutFor(input);

@@ -1,12 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { IConstruct } from 'constructs';
 import type { IdempotencyTable } from '../idempotency-table';
 import { invalidConsumerNameMessage, isValidConsumerName, keysAlreadyOwnedMessage } from './consumer-name';
 import { awsManagedKeyAlias } from './encryption';
 import { consumerOfHandler } from './handler-owner';
 import { ENV_CONSUMER_NAME, ENV_DLQ_URL } from './names';
+import { consumerOfStackNamed } from './stack-consumers';
 import { knownSeconds, ValidationRule } from './validation';
 
 /**
@@ -14,6 +16,8 @@ import { knownSeconds, ValidationRule } from './validation';
  * idempotency table its keys are in.
  */
 export interface ConsumerIdentityInput {
+  /** The consumer being built: its stack scopes its name. */
+  readonly construct: IConstruct;
   /** The consumer's name: `consumerName`, or the one derived from the construct id. */
   readonly consumerName: string;
   readonly handler?: lambda.IFunction;
@@ -22,6 +26,9 @@ export interface ConsumerIdentityInput {
 
 /** The handler's function already serves this consumer, when it does. */
 const handlerOwner = (input: ConsumerIdentityInput) => input.handler && consumerOfHandler(input.handler);
+
+/** The consumer of the same stack that `--stack <stack> --consumer <name>` would also find. */
+const stackNamesake = (input: ConsumerIdentityInput) => isValidConsumerName(input.consumerName) ? consumerOfStackNamed(input.construct, input.consumerName) : undefined;
 
 /** What else already holds this consumer name's keys in the idempotency table. */
 const otherKeyOwner = (input: ConsumerIdentityInput) => input.idempotencyTable && input.handler && isValidConsumerName(input.consumerName)
@@ -35,13 +42,32 @@ export const CONSUMER_NAME_RULE: ValidationRule<ConsumerIdentityInput> = {
 };
 
 /**
+ * One consumer per name in a stack, whatever its kind: the command line finds a consumer's queues
+ * by `--stack` and `--consumer` (case and dashes ignored), and must find exactly one.
+ */
+export const STACK_CONSUMER_NAME_RULE: ValidationRule<ConsumerIdentityInput> = {
+  condition: (input) => stackNamesake(input) !== undefined,
+  message: (input) => {
+    const other = stackNamesake(input)!;
+    const stack = Stack.of(input.construct).stackName;
+    const alike = other.consumerName === input.consumerName ? '' : ` as '${other.consumerName}' (the command line ignores case and dashes)`;
+    return `consumer name '${input.consumerName}' is already used in stack ${stack} by ${other.node.path}${alike}; `
+      + `the fanout commands find a consumer by its name in its stack (--stack ${stack} --consumer ${input.consumerName}), so give one of them another id or consumerName`;
+  },
+};
+
+/**
  * One principal per consumer name on an idempotency table, whatever the kind of consumer: two
- * consumers with one name would take each other's records for their own.
+ * consumers with one name would take each other's records for their own. A namesake in the same
+ * stack is reported by `STACK_CONSUMER_NAME_RULE` alone (one fix for both).
  */
 export const KEY_OWNER_RULE: ValidationRule<ConsumerIdentityInput> = {
-  condition: (input) => otherKeyOwner(input) !== undefined,
+  condition: (input) => otherKeyOwner(input) !== undefined && stackNamesake(input) === undefined,
   message: (input) => `${keysAlreadyOwnedMessage(input.consumerName, `idempotency table ${input.idempotencyTable!.node.path}`, otherKeyOwner(input)!)}; set a distinct consumerName`,
 };
+
+/** Who the consumer is: a valid name, its own in its stack, and its own on its idempotency table. */
+export const CONSUMER_IDENTITY_RULES: ReadonlyArray<ValidationRule<ConsumerIdentityInput>> = [CONSUMER_NAME_RULE, STACK_CONSUMER_NAME_RULE, KEY_OWNER_RULE];
 
 /** One function per consumer: its environment names one consumer and one dead-letter queue. */
 export const HANDLER_OWNER_RULE: ValidationRule<ConsumerIdentityInput> = {

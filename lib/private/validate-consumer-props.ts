@@ -1,6 +1,6 @@
 import type { ConsumerProps } from '../consumer';
 import { ATTRIBUTE_TYPE, EVENT_TYPE_PATTERN } from './names';
-import { CONSUMER_NAME_RULE, KEY_OWNER_RULE } from './validate-common-props';
+import { CONSUMER_IDENTITY_RULES } from './validate-common-props';
 import { QUEUE_NUMBER_RULES, QUEUE_RULES, QUEUE_WARNINGS, QueueConsumerValidationInput } from './validate-queue-consumer-props';
 import { ValidationRule, WarningRule } from './validation';
 
@@ -11,7 +11,6 @@ export interface ConsumerValidationInput extends ConsumerProps, QueueConsumerVal
 
 const typeFilter = (input: ConsumerValidationInput) => input.filterPolicy?.[ATTRIBUTE_TYPE] ?? input.filterPolicyWithMessageBody?.[ATTRIBUTE_TYPE];
 const badEventTypes = (input: ConsumerValidationInput) => (input.eventTypes ?? []).filter((type) => !EVENT_TYPE_PATTERN.test(type));
-const clashingConsumer = (input: ConsumerValidationInput) => input.fanOut.consumers.find((c) => c.consumerName === input.consumerName);
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /** What only a fan-out consumer has: its subscription's filters. */
@@ -41,12 +40,7 @@ const SUBSCRIPTION_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInput>>
 
 /** Every rule of a consumer's props; all broken ones are reported together. */
 export const CONSUMER_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInput>> = [
-  CONSUMER_NAME_RULE,
-  {
-    condition: (input) => clashingConsumer(input) !== undefined,
-    message: (input) => `consumer name '${input.consumerName}' is already used by ${clashingConsumer(input)!.node.path} on this topic; give one of them another id or consumerName`,
-  },
-  KEY_OWNER_RULE,
+  ...CONSUMER_IDENTITY_RULES,
   ...QUEUE_NUMBER_RULES,
   ...SUBSCRIPTION_RULES,
   ...QUEUE_RULES,

@@ -2,7 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { KafkaConsumerProps } from '../kafka-consumer';
 import { KafkaDeadLetter } from '../kafka-dead-letter';
-import { CONSUMER_NAME_RULE, HANDLER_OWNER_RULE, handlerRoleRule, KEY_OWNER_RULE, QUEUE_KEY_RULE } from './validate-common-props';
+import { CONSUMER_IDENTITY_RULES, HANDLER_OWNER_RULE, handlerRoleRule, QUEUE_KEY_RULE } from './validate-common-props';
 import { STREAM_RULES, StreamSourceInput } from './validate-stream-props';
 import { ValidationRule, wholeNumberRule } from './validation';
 
@@ -36,8 +36,7 @@ const selfManaged = (input: KafkaConsumerValidationInput) => input.cluster._self
 
 /** Every rule of a Kafka consumer's props; all broken ones are reported together. */
 export const KAFKA_CONSUMER_RULES: ReadonlyArray<ValidationRule<KafkaConsumerValidationInput>> = [
-  CONSUMER_NAME_RULE,
-  KEY_OWNER_RULE,
+  ...CONSUMER_IDENTITY_RULES,
   ...STREAM_RULES,
   {
     condition: (input) => badName(input.topic, TOPIC_PATTERN),

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { StreamConsumerProps } from '../stream-consumer';
-import { CONSUMER_NAME_RULE, durationRule, HANDLER_OWNER_RULE, handlerRoleRule, KEY_OWNER_RULE, QUEUE_KEY_RULE } from './validate-common-props';
+import { CONSUMER_IDENTITY_RULES, durationRule, HANDLER_OWNER_RULE, handlerRoleRule, QUEUE_KEY_RULE } from './validate-common-props';
 import { STREAM_RULES, StreamSourceInput } from './validate-stream-props';
 import { ValidationRule, wholeNumberRule } from './validation';
 
@@ -13,8 +13,7 @@ export interface StreamConsumerValidationInput extends StreamConsumerProps, Stre
 
 /** Every rule of a stream consumer's props; all broken ones are reported together. */
 export const STREAM_CONSUMER_RULES: ReadonlyArray<ValidationRule<StreamConsumerValidationInput>> = [
-  CONSUMER_NAME_RULE,
-  KEY_OWNER_RULE,
+  ...CONSUMER_IDENTITY_RULES,
   ...STREAM_RULES,
   wholeNumberRule('parallelizationFactor', (input) => input.parallelizationFactor, 1, () => 10),
   durationRule('maxIteratorAge', (input) => input.maxIteratorAge, Duration.seconds(1), Duration.days(7), '1 second to 7 days'),

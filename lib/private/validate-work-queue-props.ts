@@ -1,5 +1,5 @@
 import type { WorkQueueProps } from '../work-queue';
-import { ALARM_TOPIC_RULE, CONSUMER_NAME_RULE, KEY_OWNER_RULE, QUEUE_KEY_RULE } from './validate-common-props';
+import { ALARM_TOPIC_RULE, CONSUMER_IDENTITY_RULES, QUEUE_KEY_RULE } from './validate-common-props';
 import { QUEUE_NUMBER_RULES, QUEUE_RULES, QUEUE_WARNINGS, QueueConsumerValidationInput } from './validate-queue-consumer-props';
 import { ValidationRule, WarningRule } from './validation';
 
@@ -11,8 +11,7 @@ export interface WorkQueueValidationInput extends WorkQueueProps, QueueConsumerV
 
 /** Every rule of a work queue's props; all broken ones are reported together. */
 export const WORK_QUEUE_RULES: ReadonlyArray<ValidationRule<WorkQueueValidationInput>> = [
-  CONSUMER_NAME_RULE,
-  KEY_OWNER_RULE,
+  ...CONSUMER_IDENTITY_RULES,
   ...QUEUE_NUMBER_RULES,
   {
     condition: (input) => input.contentBasedDeduplication === true && !input.fifo,

@@ -13,14 +13,21 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { FanOutTopic } from '../../lib';
 import { deadLetterQueueUrlFromStack } from '../../cli/src/commands/dlq-location';
 
-/** A stack with two fan-outs: `order-history` is in one, `billing` in both. */
+/**
+ * A stack with two fan-outs: `order-history` is in one, `billing` in both. The constructs now
+ * refuse a consumer name twice in one stack, so this is a stack deployed before they did: the
+ * resources of two stacks' templates in one.
+ */
 function deployedTemplate(): Record<string, unknown> {
-  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'OrdersFanOut');
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'OrdersFanOut');
   const orders = new FanOutTopic(stack, 'Orders');
   orders.addConsumer('Billing');
   orders.addConsumer('OrderHistory');
-  new FanOutTopic(stack, 'Refunds').addConsumer('Billing');
-  return Template.fromStack(stack).toJSON();
+  const earlier = new Stack(app, 'Earlier');
+  new FanOutTopic(earlier, 'Refunds').addConsumer('Billing');
+  const template = Template.fromStack(stack).toJSON();
+  return { ...template, Resources: { ...template.Resources, ...Template.fromStack(earlier).toJSON().Resources } };
 }
 
 /**

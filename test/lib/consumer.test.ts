@@ -314,7 +314,8 @@ describe('Consumer validation', () => {
     const fanOut = new FanOutTopic(stack, 'Orders');
     fanOut.addConsumer('Billing');
     expect(() => fanOut.addConsumer('BillingAgain', { consumerName: 'billing' }))
-      .toThrow('Test/Orders/BillingAgain: consumer name \'billing\' is already used by Test/Orders/Billing on this topic; give one of them another id or consumerName');
+      .toThrow(new Error('Test/Orders/BillingAgain: consumer name \'billing\' is already used in stack Test by Test/Orders/Billing; '
+        + 'the fanout commands find a consumer by its name in its stack (--stack Test --consumer billing), so give one of them another id or consumerName'));
     expect(fanOut.consumers.map((c) => c.consumerName)).toEqual(['billing']);
   });
 
@@ -344,7 +345,7 @@ describe('Consumer validation', () => {
     fanOut.addConsumer('Billing');
     expect(() => fanOut.addConsumer('BillingAgain', { consumerName: 'billing', eventTypes: ['OrderCreated', 'order.created', 'x'] })).toThrow(new Error([
       'Test/Orders/BillingAgain: 2 invalid props:',
-      '  - consumer name \'billing\' is already used by Test/Orders/Billing on this topic; give one of them another id or consumerName',
+      '  - consumer name \'billing\' is already used in stack Test by Test/Orders/Billing; the fanout commands find a consumer by its name in its stack (--stack Test --consumer billing), so give one of them another id or consumerName',
       '  - eventTypes contains \'OrderCreated\', \'x\', which are not event types: use lower-case noun.verb, e.g. \'order.created\'',
     ].join('\n')));
   });
@@ -431,7 +432,7 @@ describe('one function per consumer', () => {
     const message = 'the handler Test/Fn already processes consumer \'billing\' (Test/Orders/Billing): a function has one FANOUT_CONSUMER_NAME and one FANOUT_DLQ_URL, '
       + 'so a second consumer would overwrite the first one\'s; give each consumer its own function';
     expect(() => orders.addConsumer('Audit', { handler })).toThrow(new Error(`Test/Orders/Audit: ${message}`));
-    expect(() => payments.addConsumer('Billing', { handler })).toThrow(new Error(`Test/Payments/Billing: ${message}`));
+    expect(() => payments.addConsumer('PaymentsBilling', { handler })).toThrow(new Error(`Test/Payments/PaymentsBilling: ${message}`));
     template(stack).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FANOUT_CONSUMER_NAME: 'billing' }) } });
     template(stack).resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
   });

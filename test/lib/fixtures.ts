@@ -13,6 +13,12 @@ export function newStack(id = 'Test'): Stack {
   });
 }
 
+/** Stacks of one app (same account and region): consumers of one idempotency table in two stacks. */
+export function newStacks(...ids: string[]): Stack[] {
+  const app = new App({ builtinCloudFormationValidation: false });
+  return ids.map((id) => new Stack(app, id, { env: { account: '123456789012', region: 'eu-west-1' } }));
+}
+
 /** A small inline handler; the construct tests look at wiring, not at handler code. */
 export function newHandler(scope: Construct, id: string, timeout?: Duration): lambda.Function {
   return new lambda.Function(scope, id, {

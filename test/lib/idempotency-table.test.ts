@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Match } from 'aws-cdk-lib/assertions';
 import { FanOutTopic, IdempotencyTable } from '../../lib';
-import { newHandler, newStack, template } from './fixtures';
+import { newHandler, newStack, newStacks, template } from './fixtures';
 
 describe('IdempotencyTable', () => {
   test('defaults: pk string key, TTL on expiresAt, on-demand, point-in-time recovery, encrypted, retained', () => {
@@ -91,12 +91,22 @@ describe('IdempotencyTable', () => {
 describe('IdempotencyTable: one principal per consumer name', () => {
   const CLASH = 'two consumers sharing one key space would skip or poison each other\'s events as duplicates or conflicts, and could delete each other\'s records';
 
-  test('the same consumer name on two topics with one table is refused, naming both consumers and the fix', () => {
+  test('the same consumer name on two topics in two stacks with one table is refused, naming both consumers and the fix', () => {
+    const [stack, payments] = newStacks('Test', 'Payments');
+    const table = new IdempotencyTable(stack, 'Idempotency');
+    new FanOutTopic(stack, 'Orders').addConsumer('Billing', { handler: newHandler(stack, 'OrdersBillingFn'), idempotencyTable: table });
+    expect(() => new FanOutTopic(payments, 'Payments').addConsumer('Billing', { handler: newHandler(payments, 'PaymentsBillingFn'), idempotencyTable: table })).toThrow(new Error(
+      `Payments/Payments/Billing: consumer name 'billing' already owns the keys 'billing#*' of idempotency table Test/Idempotency, for Test/Orders/Billing; ${CLASH}; set a distinct consumerName`,
+    ));
+  });
+
+  test('in one stack, the same name is refused as a name of the stack (one message for both clashes)', () => {
     const stack = newStack();
     const table = new IdempotencyTable(stack, 'Idempotency');
     new FanOutTopic(stack, 'Orders').addConsumer('Billing', { handler: newHandler(stack, 'OrdersBillingFn'), idempotencyTable: table });
     expect(() => new FanOutTopic(stack, 'Payments').addConsumer('Billing', { handler: newHandler(stack, 'PaymentsBillingFn'), idempotencyTable: table })).toThrow(new Error(
-      `Test/Payments/Billing: consumer name 'billing' already owns the keys 'billing#*' of idempotency table Test/Idempotency, for Test/Orders/Billing; ${CLASH}; set a distinct consumerName`,
+      'Test/Payments/Billing: consumer name \'billing\' is already used in stack Test by Test/Orders/Billing; '
+      + 'the fanout commands find a consumer by its name in its stack (--stack Test --consumer billing), so give one of them another id or consumerName',
     ));
   });
 

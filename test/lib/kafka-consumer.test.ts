@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Match } from 'aws-cdk-lib/assertions';
 import { IdempotencyTable, KafkaCluster, KafkaConsumer, KafkaConsumerProps, KafkaDeadLetter, WorkQueue } from '../../lib';
-import { newHandler, newStack, template } from './fixtures';
+import { newHandler, newStack, newStacks, template } from './fixtures';
 
 /*
  * Template tests only: nothing here (or anywhere in this repository) runs against a Kafka broker.
@@ -269,13 +269,13 @@ describe('KafkaConsumer validation', () => {
   });
 
   test('a consumer name granted elsewhere on the table, and a handler that already serves a work queue', () => {
-    const stack = newStack();
+    const [stack, other] = newStacks('Test', 'Other');
     const table = new IdempotencyTable(stack, 'Idempotency');
     const handler = newHandler(stack, 'Fn');
     new WorkQueue(stack, 'PaymentAudit', { handler, idempotencyTable: table });
-    expect(() => new KafkaConsumer(stack, 'Audit', {
-      consumerName: 'payment-audit', cluster: KafkaCluster.msk({ clusterArn: CLUSTER_ARN }), topic: 'payments', handler: newHandler(stack, 'Fn2'), idempotencyTable: table,
-    })).toThrow('Test/Audit: consumer name \'payment-audit\' already owns the keys \'payment-audit#*\' of idempotency table Test/Idempotency, for Test/PaymentAudit;');
+    expect(() => new KafkaConsumer(other, 'Audit', {
+      consumerName: 'payment-audit', cluster: KafkaCluster.msk({ clusterArn: CLUSTER_ARN }), topic: 'payments', handler: newHandler(other, 'Fn2'), idempotencyTable: table,
+    })).toThrow('Other/Audit: consumer name \'payment-audit\' already owns the keys \'payment-audit#*\' of idempotency table Test/Idempotency, for Test/PaymentAudit;');
     expect(() => new KafkaConsumer(stack, 'Audit2', { cluster: KafkaCluster.msk({ clusterArn: CLUSTER_ARN }), topic: 'payments', handler }))
       .toThrow('Test/Audit2: the handler Test/Fn already processes consumer \'payment-audit\' (Test/PaymentAudit)');
   });

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match } from 'aws-cdk-lib/assertions';
 import { FanOutTopic, IdempotencyTable, StreamConsumer, StreamConsumerProps, WorkQueue } from '../../lib';
-import { newHandler, newStack, template } from './fixtures';
+import { newHandler, newStack, newStacks, template } from './fixtures';
 
 const logicalId = (stack: Stack, resource: { node: { defaultChild?: unknown } }) => stack.getLogicalId(resource.node.defaultChild as never);
 const arnOf = (stack: Stack, resource: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(stack, resource), 'Arn'] });
@@ -228,14 +228,14 @@ describe('StreamConsumer validation', () => {
   });
 
   test('one consumer name per idempotency table and one function per consumer, with fan-out consumers and work queues', () => {
-    const stack = newStack();
+    const [stack, other] = newStacks('Test', 'Other');
     const table = new IdempotencyTable(stack, 'Idempotency');
     const stream = new kinesis.Stream(stack, 'Clicks');
     const shared = newHandler(stack, 'SharedFn');
     new FanOutTopic(stack, 'Orders').addConsumer('Billing', { handler: shared, idempotencyTable: table });
-    new WorkQueue(stack, 'Invoices', { handler: newHandler(stack, 'InvoicesFn'), idempotencyTable: table });
+    new WorkQueue(other, 'Invoices', { handler: newHandler(other, 'InvoicesFn'), idempotencyTable: table });
     expect(() => new StreamConsumer(stack, 'Invoices2', { consumerName: 'invoices', stream, handler: newHandler(stack, 'ClicksFn'), idempotencyTable: table }))
-      .toThrow('Test/Invoices2: consumer name \'invoices\' already owns the keys \'invoices#*\' of idempotency table Test/Idempotency, for Test/Invoices;');
+      .toThrow('Test/Invoices2: consumer name \'invoices\' already owns the keys \'invoices#*\' of idempotency table Test/Idempotency, for Other/Invoices;');
     expect(() => new StreamConsumer(stack, 'Clicks2', { stream, handler: shared }))
       .toThrow('Test/Clicks2: the handler Test/SharedFn already processes consumer \'billing\' (Test/Orders/Billing)');
     const role = new iam.Role(stack, 'Poller', { assumedBy: new iam.AccountRootPrincipal() });

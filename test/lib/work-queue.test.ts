@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Match } from 'aws-cdk-lib/assertions';
 import { FanOutTopic, IdempotencyTable, WorkQueue, WorkQueueProps } from '../../lib';
-import { newHandler, newStack, template, warnings } from './fixtures';
+import { newHandler, newStack, newStacks, template, warnings } from './fixtures';
 
 const logicalId = (stack: Stack, resource: { node: { defaultChild?: unknown } }) => stack.getLogicalId(resource.node.defaultChild as never);
 const arnOf = (stack: Stack, resource: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(stack, resource), 'Arn'] });
@@ -290,22 +290,22 @@ describe('WorkQueue validation', () => {
 describe('one consumer namespace per idempotency table, one function per consumer, across kinds', () => {
   const CLASH = 'two consumers sharing one key space would skip or poison each other\'s events as duplicates or conflicts, and could delete each other\'s records';
 
-  test('a work queue with the name of a fan-out consumer on the same table is refused, naming both and the fix', () => {
-    const stack = newStack();
+  test('a work queue (in another stack) with the name of a fan-out consumer on the same table is refused, naming both and the fix', () => {
+    const [stack, jobs] = newStacks('Test', 'Jobs');
     const table = new IdempotencyTable(stack, 'Idempotency');
     new FanOutTopic(stack, 'Orders').addConsumer('Billing', { handler: newHandler(stack, 'BillingFn'), idempotencyTable: table });
-    expect(() => new WorkQueue(stack, 'Billing', { handler: newHandler(stack, 'WorkFn'), idempotencyTable: table })).toThrow(new Error(
-      `Test/Billing: consumer name 'billing' already owns the keys 'billing#*' of idempotency table Test/Idempotency, for Test/Orders/Billing; ${CLASH}; set a distinct consumerName`,
+    expect(() => new WorkQueue(jobs, 'Billing', { handler: newHandler(jobs, 'WorkFn'), idempotencyTable: table })).toThrow(new Error(
+      `Jobs/Billing: consumer name 'billing' already owns the keys 'billing#*' of idempotency table Test/Idempotency, for Test/Orders/Billing; ${CLASH}; set a distinct consumerName`,
     ));
-    new WorkQueue(stack, 'BillingJobs', { consumerName: 'billing-jobs', handler: newHandler(stack, 'JobsFn'), idempotencyTable: table });
+    new WorkQueue(jobs, 'BillingJobs', { consumerName: 'billing-jobs', handler: newHandler(jobs, 'JobsFn'), idempotencyTable: table });
   });
 
-  test('a fan-out consumer with the name of a work queue on the same table is refused too', () => {
-    const stack = newStack();
+  test('a fan-out consumer (in another stack) with the name of a work queue on the same table is refused too', () => {
+    const [stack, orders] = newStacks('Test', 'Orders');
     const table = new IdempotencyTable(stack, 'Idempotency');
     new WorkQueue(stack, 'Billing', { handler: newHandler(stack, 'WorkFn'), idempotencyTable: table });
-    expect(() => new FanOutTopic(stack, 'Orders').addConsumer('Billing', { handler: newHandler(stack, 'BillingFn'), idempotencyTable: table }))
-      .toThrow('Test/Orders/Billing: consumer name \'billing\' already owns the keys \'billing#*\' of idempotency table Test/Idempotency, for Test/Billing;');
+    expect(() => new FanOutTopic(orders, 'Orders').addConsumer('Billing', { handler: newHandler(orders, 'BillingFn'), idempotencyTable: table }))
+      .toThrow('Orders/Orders/Billing: consumer name \'billing\' already owns the keys \'billing#*\' of idempotency table Test/Idempotency, for Test/Billing;');
   });
 
   test('the handler of a fan-out consumer cannot also serve a work queue', () => {
