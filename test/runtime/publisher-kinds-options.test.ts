@@ -2,6 +2,7 @@
  * The options of the SQS, Kinesis and Kafka publishers are checked when one is made, as the SNS
  * Publisher's: one line naming the publisher, the option, what it must be and the value.
  */
+import { KafkaPublisher, type KafkaPublisherOptions } from '@cdk-fanout/runtime/kafka-publisher';
 import { KinesisPublisher, type KinesisPublisherOptions } from '@cdk-fanout/runtime/kinesis-publisher';
 import { SqsPublisher, type SqsPublisherOptions } from '@cdk-fanout/runtime/sqs-publisher';
 
@@ -65,5 +66,29 @@ describe('KinesisPublisher options', () => {
     const client = (new KinesisPublisher({ streamName: 'orders', source: 'order-service' }) as unknown as { client: { config: { maxAttempts(): Promise<number> }; destroy(): void } }).client;
     expect(await client.config.maxAttempts()).toBe(1);
     client.destroy();
+  });
+});
+
+describe('KafkaPublisher options', () => {
+  const kafka = { producer: () => ({ connect: async () => undefined, disconnect: async () => undefined, send: async () => [] }) };
+  const make = (options: Partial<Record<keyof KafkaPublisherOptions, unknown>>) => () =>
+    new KafkaPublisher({ kafka, topic: 'orders', source: 'order-service', ...options } as KafkaPublisherOptions);
+
+  test.each([
+    // kafkajs refuses an idempotent producer without retries: maxAttempts starts at 2.
+    ...common.map(([option, value, message]): [string, unknown, string] => [option, value, message.replace('from 1 to 10', 'from 2 to 10')]),
+    ['maxAttempts', 1, 'maxAttempts must be an integer from 2 to 10, got 1'],
+    ['maxMessageBytes', 1_023, 'maxMessageBytes must be an integer from 1024 to 104857600, got 1023'],
+    ['maxMessageBytes', NaN, 'maxMessageBytes must be an integer from 1024 to 104857600, got NaN'],
+    ['topic', '', 'topic must be a non-empty string of valid Unicode, got ""'],
+    ['topic', 'orders/eu', 'topic must be 1 to 249 letters, digits, \'.\', \'_\' and \'-\', got "orders/eu"'],
+    ['kafka', undefined, 'kafka must be a kafkajs Kafka instance (with a producer() method), got nothing'],
+    ['kafka', {}, 'kafka must be a kafkajs Kafka instance (with a producer() method), got an object'],
+    ['createPartitioner', 'murmur2', 'createPartitioner must be a kafkajs partitioner factory (e.g. Partitioners.DefaultPartitioner), got "murmur2"'],
+  ])('%s = %p is refused', (option, value, message) => refused(make({ [option]: value }), `KafkaPublisher: ${message}`));
+
+  test('no options object; the range ends and the defaults are accepted', () => {
+    refused(() => new KafkaPublisher(undefined as unknown as KafkaPublisherOptions), 'KafkaPublisher: options must be an object, got nothing');
+    for (const options of [{ maxAttempts: 2 }, { maxAttempts: 10 }, { retryBaseDelayMs: 0 }, { maxMessageBytes: 1_024 }, { maxMessageBytes: 104_857_600 }, {}]) expect(make(options)).not.toThrow();
   });
 });
