@@ -1,13 +1,15 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { describeValue } from '../describe-value.js';
-import { createEnvelope, type Envelope } from '../envelope.js';
-import { ATTRIBUTE_SOURCE, ATTRIBUTE_TYPE, ATTRIBUTE_VERSION } from '../names.js';
+import type { Envelope } from '../envelope.js';
 import { integerInRange } from '../option-range.js';
-import { MAX_MESSAGE_BYTES, MAX_RETRY_DELAY_MS } from '../publisher.js';
-import { sleep } from '../sleep.js';
+import { backoff } from '../publish-batches.js';
+import { buildEnvelope, checkSize, envelopeAttributes, type SizeLimit, utf8Bytes } from '../publish-envelope.js';
 import { isWellFormed } from '../unicode.js';
 import { brokerText } from './topology.js';
 import { TimeoutError, withTimeout } from './timeout.js';
+
+/** The same 256 KiB every cdk-fanout publisher keeps, so a message can move between brokers and queues. */
+const RABBITMQ_LIMIT: SizeLimit = { bytes: 256 * 1024, name: 'the limit cdk-fanout keeps on every queue', counted: 'with its headers' };
 
 export interface RabbitMqPublisherOptions {
   /** The connection (`await amqplib.connect(url)`); the publisher opens its confirm channel on it, and a new one when the broker closes it. */
@@ -250,11 +252,11 @@ export class RabbitMqPublisher {
 
   /** Full jitter over the base delay doubled each retry (`attempt` 2 is the first retry), at most 60 s. */
   private backoff(attempt: number): Promise<void> {
-    return sleep(Math.random() * Math.min(MAX_RETRY_DELAY_MS, this.retryBaseDelayMs * 2 ** (attempt - 2)));
+    return backoff(this.retryBaseDelayMs, attempt);
   }
 
   private prepare<T>(entry: RabbitMqBatchEntry<T>, what: string): Prepared<T> {
-    const envelope = createEnvelope({ type: entry.type, data: entry.data, source: this.source, id: entry.id, version: entry.version, correlationId: entry.correlationId });
+    const { envelope, body } = buildEnvelope(this.source, entry);
     const routingKey = entry.routingKey ?? envelope.type;
     if (typeof routingKey !== 'string' || Buffer.byteLength(routingKey) > MAX_SHORT_STRING_BYTES) {
       throw new Error(`${what}: routingKey must be a string of at most ${MAX_SHORT_STRING_BYTES} bytes, got ${describeValue(routingKey)} (envelope ${envelope.id})`);
@@ -264,13 +266,9 @@ export class RabbitMqPublisher {
         throw new Error(`${what}: ${name} is ${Buffer.byteLength(value)} bytes in UTF-8, over the ${MAX_SHORT_STRING_BYTES} bytes an AMQP message property holds (envelope type ${envelope.type})`);
       }
     }
-    const body = JSON.stringify(envelope);
-    const headers = { [ATTRIBUTE_TYPE]: envelope.type, [ATTRIBUTE_VERSION]: envelope.version, [ATTRIBUTE_SOURCE]: envelope.source };
+    const headers = Object.fromEntries(envelopeAttributes(envelope));
     // Measured as the SNS publisher measures: body plus each header's name and value, in UTF-8 bytes.
-    const bytes = Buffer.byteLength(body) + Object.entries(headers).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
-    if (bytes > MAX_MESSAGE_BYTES) {
-      throw new Error(`${what}: envelope ${envelope.id} (type ${envelope.type}) is ${bytes} bytes with its headers, over the limit of ${MAX_MESSAGE_BYTES} bytes (256 KiB) the SNS publisher keeps too; send large payloads by reference`);
-    }
+    checkSize(what, envelope, utf8Bytes(body) + Object.entries(headers).reduce((sum, [name, value]) => sum + utf8Bytes(name) + utf8Bytes(value), 0), RABBITMQ_LIMIT);
     return {
       envelope,
       routingKey,
