@@ -10,6 +10,7 @@ import { dlqPurge } from './commands/dlq-purge';
 import { dlqRedrive } from './commands/dlq-redrive';
 import { local } from './commands/local';
 import { publish } from './commands/publish';
+import { rabbitmqDeclare } from './commands/rabbitmq-declare';
 
 /** Every command by the words that select it. A new command is one module and one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -17,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'dlq redrive': dlqRedrive,
   'dlq purge': dlqPurge,
   publish,
+  'rabbitmq declare': rabbitmqDeclare,
   local,
 };
 

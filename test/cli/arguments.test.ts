@@ -38,7 +38,7 @@ test('fanout --version prints the version of @cdk-fanout/cli, from its package.j
 
 describe('bad arguments: one line, exit 2', () => {
   test.each([
-    [['dlq', 'peek'], 'fanout: unknown command "dlq peek"; commands: dlq inspect, dlq redrive, dlq purge, publish, local (see fanout --help)'],
+    [['dlq', 'peek'], 'fanout: unknown command "dlq peek"; commands: dlq inspect, dlq redrive, dlq purge, publish, rabbitmq declare, local (see fanout --help)'],
     [['dlq', 'inspect', '--queue', 'u'], 'fanout dlq inspect: unknown option --queue (see fanout dlq inspect --help)'],
     [['dlq', 'inspect', '--queue-url'], 'fanout dlq inspect: --queue-url needs a value (see fanout dlq inspect --help)'],
     [['dlq', 'purge', '--yes=no', '--queue-url', 'u'], 'fanout dlq purge: --yes takes no value (see fanout dlq purge --help)'],
