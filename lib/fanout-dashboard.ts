@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { FanOutTopic } from './fanout-topic';
 import type { KafkaConsumer } from './kafka-consumer';
 import { queueDepthMetric } from './private/consumer-alarms';
+import type { RabbitMqConsumer } from './rabbitmq-consumer';
 import type { StreamConsumer } from './stream-consumer';
 import type { WorkQueue } from './work-queue';
 
@@ -15,8 +16,8 @@ export interface FanOutDashboardProps {
   /**
    * The fan-out to show: its topic and every consumer, including those added later.
    *
-   * @default - no fan-out: the dashboard shows what `addWorkQueue()`, `addStreamConsumer()` and
-   *   `addKafkaConsumer()` add
+   * @default - no fan-out: the dashboard shows what `addWorkQueue()`, `addStreamConsumer()`,
+   *   `addKafkaConsumer()` and `addRabbitMqConsumer()` add
    */
   readonly fanOut?: FanOutTopic;
 
@@ -38,9 +39,9 @@ export interface FanOutDashboardProps {
 /**
  * One CloudWatch dashboard for a fan-out: what the topic published and failed to deliver, and
  * per consumer its queue depth, age of the oldest message, dead-letter queue depth, and its
- * handler's errors, throttles and duration. Work queues, stream consumers and Kafka consumers
- * get a row each with `addWorkQueue()`, `addStreamConsumer()` and `addKafkaConsumer()`, below
- * the fan-out's consumers.
+ * handler's errors, throttles and duration. Work queues, stream, Kafka and RabbitMQ consumers
+ * get a row each with `addWorkQueue()`, `addStreamConsumer()`, `addKafkaConsumer()` and
+ * `addRabbitMqConsumer()`, below the fan-out's consumers.
  *
  * The consumers' graphs are made at synth time, so the dashboard shows every consumer of the
  * fan-out, including those added after it.
@@ -79,7 +80,7 @@ export class FanOutDashboard extends Construct {
     }
     this.node.addValidation({
       validate: () => this.rowCount === 0
-        ? ['the dashboard has nothing to show; give it a fanOut, or add a work queue, stream consumer or Kafka consumer (addWorkQueue(), addStreamConsumer(), addKafkaConsumer())']
+        ? ['the dashboard has nothing to show; give it a fanOut, or add a work queue, stream, Kafka or RabbitMQ consumer (addWorkQueue(), addStreamConsumer(), addKafkaConsumer(), addRabbitMqConsumer())']
         : [],
     });
   }
@@ -115,6 +116,32 @@ export class FanOutDashboard extends Construct {
         left: [consumer.metricOffsetLag({ period, label: 'offset lag' })],
       }),
       ...(consumer.deadLetterQueue ? [deadLettersWidget(name, queueDepthMetric(consumer.deadLetterQueue, { period, label: 'dead letters' }))] : []),
+      ...handlerWidgets(name, consumer.handler, period),
+    ]);
+  }
+
+  /**
+   * A row for a RabbitMQ consumer: its queue's ready and unacknowledged messages (Amazon MQ's
+   * metrics), its dead letters (the SQS dead-letter queue: poison; the broker's dead-letter queue:
+   * past the delivery limit), and its handler.
+   */
+  public addRabbitMqConsumer(consumer: RabbitMqConsumer): void {
+    const name = consumer.consumerName;
+    const period = this.period;
+    this.addRow([
+      new cloudwatch.GraphWidget({
+        title: `${name}: queue ${consumer.queueName} (messages)`,
+        width: 8,
+        left: [consumer.metricMessagesReady({ period, label: 'ready' }), consumer.metricMessagesUnacknowledged({ period, label: 'unacknowledged' })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${name}: dead letters`,
+        width: 8,
+        left: [
+          consumer.metricDeadLetterQueueDepth({ period, label: 'poison (SQS)' }),
+          consumer.metricBrokerDeadLetterQueueDepth({ period, label: `delivery limit (${consumer.brokerDeadLetterQueue})` }),
+        ],
+      }),
       ...handlerWidgets(name, consumer.handler, period),
     ]);
   }

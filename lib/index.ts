@@ -8,3 +8,5 @@ export * from './stream-consumer';
 export * from './kafka-cluster';
 export * from './kafka-consumer';
 export * from './kafka-dead-letter';
+export * from './rabbitmq-broker';
+export * from './rabbitmq-consumer';

@@ -38,6 +38,31 @@ export function offsetLagMetric(handler: lambda.IFunction, props?: cloudwatch.Me
   return handler.metric('OffsetLag', { statistic: 'Maximum', ...MINUTE, ...props });
 }
 
+/** Where a RabbitMQ queue's metrics are: its broker (by name), virtual host and queue. */
+export interface AmazonMqQueue {
+  readonly brokerName: string;
+  readonly virtualHost: string;
+  readonly queueName: string;
+}
+
+/**
+ * A metric Amazon MQ publishes per RabbitMQ queue (`AWS/AmazonMQ`, dimensions `Broker`,
+ * `VirtualHost`, `Queue`): `MessageReadyCount`, `MessageUnacknowledgedCount`, `MessageCount`,
+ * `ConsumerCount` (Maximum, 1 minute).
+ *
+ * @see https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/rabbitmq-logging-monitoring.html
+ */
+export function amazonMqQueueMetric(queue: AmazonMqQueue, metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/AmazonMQ',
+    metricName,
+    dimensionsMap: { Broker: queue.brokerName, VirtualHost: queue.virtualHost, Queue: queue.queueName },
+    statistic: 'Maximum',
+    ...MINUTE,
+    ...props,
+  });
+}
+
 /**
  * "Dead-letter queue not empty". Depth alone misses a DLQ that something drains between two
  * samples: messages sent there (poison from the runtime, Lambda's on-failure records) show in

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import { FanOutDashboard, FanOutTopic, KafkaCluster, KafkaConsumer, KafkaDeadLetter, StreamConsumer, WorkQueue } from '../../lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { FanOutDashboard, FanOutTopic, KafkaCluster, KafkaConsumer, KafkaDeadLetter, RabbitMqBroker, RabbitMqConsumer, StreamConsumer, WorkQueue } from '../../lib';
 import { newHandler, newStack, template } from './fixtures';
 
 function dashboardBody(stack: Stack): string {
@@ -55,7 +56,7 @@ describe('FanOutDashboard', () => {
   });
 });
 
-describe('FanOutDashboard: work queues, stream consumers and Kafka consumers', () => {
+describe('FanOutDashboard: work queues, stream, Kafka and RabbitMQ consumers', () => {
   const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/payments/abcd1234-abcd-cafe-abab-9876543210ab-4';
 
   test('a row each, below the fan-out\'s consumers (also those added later), with their own metrics', () => {
@@ -95,6 +96,30 @@ describe('FanOutDashboard: work queues, stream consumers and Kafka consumers', (
   test('a dashboard with nothing to show fails synth, naming the fix', () => {
     const stack = newStack();
     new FanOutDashboard(stack, 'Dashboard');
-    expect(() => template(stack)).toThrow(/\[Test\/Dashboard\] the dashboard has nothing to show; give it a fanOut, or add a work queue, stream consumer or Kafka consumer/);
+    expect(() => template(stack)).toThrow(/\[Test\/Dashboard\] the dashboard has nothing to show; give it a fanOut, or add a work queue, stream, Kafka or RabbitMQ consumer \(addWorkQueue\(\), addStreamConsumer\(\), addKafkaConsumer\(\), addRabbitMqConsumer\(\)\)/);
+  });
+
+  test('a RabbitMQ consumer: its queue\'s ready and unacknowledged messages, its poison and broker dead letters, its handler', () => {
+    const stack = newStack();
+    const dashboard = new FanOutDashboard(stack, 'Dashboard');
+    dashboard.addRabbitMqConsumer(new RabbitMqConsumer(stack, 'Billing', {
+      broker: RabbitMqBroker.fromBrokerArn('arn:aws:mq:eu-west-1:123456789012:broker:orders:b-1234a5b6-78cd-901e-2fgh-3i45j6k178l9'),
+      secret: new secretsmanager.Secret(stack, 'BrokerUser'),
+      handler: newHandler(stack, 'BillingFn'),
+    }));
+    expect(dashboardJson(stack).widgets.map((w) => [w.properties.title, w.x, w.y])).toEqual([
+      ['billing: queue billing (messages)', 0, 0], ['billing: dead letters', 8, 0], ['billing: handler errors / throttles / duration', 16, 0],
+    ]);
+    const metrics = (dashboardJson(stack).widgets as unknown as Array<{ properties: { metrics: unknown[][] } }>).map((w) => w.properties.metrics.map((m) => m.slice(0, -1)));
+    expect(metrics.slice(0, 2)).toEqual([
+      [
+        ['AWS/AmazonMQ', 'MessageReadyCount', 'Broker', 'orders', 'Queue', 'billing', 'VirtualHost', '/'],
+        ['AWS/AmazonMQ', 'MessageUnacknowledgedCount', 'Broker', 'orders', 'Queue', 'billing', 'VirtualHost', '/'],
+      ],
+      [
+        ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'TOKEN'],
+        ['AWS/AmazonMQ', 'MessageCount', 'Broker', 'orders', 'Queue', 'billing.dlq', 'VirtualHost', '/'],
+      ],
+    ]);
   });
 });

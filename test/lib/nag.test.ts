@@ -5,10 +5,11 @@ import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { FanOutDashboard, IdempotencyTable, KafkaCluster, KafkaConsumer, KafkaDeadLetter, StreamConsumer, WorkQueue } from '../../lib';
+import { FanOutDashboard, IdempotencyTable, KafkaCluster, KafkaConsumer, KafkaDeadLetter, RabbitMqBroker, RabbitMqConsumer, StreamConsumer, WorkQueue } from '../../lib';
 
 const BASIC_EXECUTION_ROLE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
 const MSK_EXECUTION_ROLE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]';
@@ -28,14 +29,23 @@ function handler(scope: Construct, id: string, acknowledgements: Record<string, 
   return fn;
 }
 
+/** The broker user's credentials, as an app would keep them: rotation is the app's choice, acknowledged here. */
+function brokerUser(scope: Construct): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, 'BrokerUser', { removalPolicy: RemovalPolicy.DESTROY });
+  Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'The broker user\'s password is rotated with the broker, outside this test stack.' });
+  return secret;
+}
+
 /**
- * The three consumers without a topic, each with a handler, an idempotency table and a customer
+ * The four consumers without a topic, each with a handler, an idempotency table and a customer
  * key, under cdk-nag's AwsSolutions pack: nothing of theirs is flagged. Acknowledged here: the
  * functions' managed policies, which the app (and, for MSK, aws-cdk-lib's ManagedKafkaEventSource)
- * attaches; the constructs acknowledge AwsSolutions-SQS3 on their on-failure DLQs themselves
- * (cdk-nag does not count an event source mapping's on-failure destination as DLQ use).
+ * attaches, and the broker secret's rotation (the app's). The constructs acknowledge
+ * AwsSolutions-SQS3 on their DLQs without a source queue (cdk-nag does not count an event source
+ * mapping's on-failure destination or a handler's sends as DLQ use) and AwsSolutions-IAM5 on the
+ * RabbitMQ consumer's network interface policy (IAM takes those actions on `*` only).
  */
-test('WorkQueue, StreamConsumer and KafkaConsumer pass cdk-nag AwsSolutions with no unsuppressed finding', () => {
+test('WorkQueue, StreamConsumer, KafkaConsumer and RabbitMqConsumer pass cdk-nag AwsSolutions with no unsuppressed finding', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-nag-consumers-'));
   try {
     const app = new App({ outdir, builtinCloudFormationValidation: false });
@@ -56,10 +66,19 @@ test('WorkQueue, StreamConsumer and KafkaConsumer pass cdk-nag AwsSolutions with
       encryptionKey: key,
       alarmTopic: ops,
     });
+    const billing = new RabbitMqConsumer(stack, 'Billing', {
+      broker: RabbitMqBroker.fromBrokerArn('arn:aws:mq:eu-west-1:123456789012:broker:orders:b-1234a5b6-78cd-901e-2fgh-3i45j6k178l9'),
+      secret: brokerUser(stack),
+      handler: handler(stack, 'BillingFn'),
+      idempotencyTable: table,
+      encryptionKey: key,
+      alarmTopic: ops,
+    });
     const dashboard = new FanOutDashboard(stack, 'Dashboard');
     dashboard.addWorkQueue(invoices);
     dashboard.addStreamConsumer(clicks);
     dashboard.addKafkaConsumer(audit);
+    dashboard.addRabbitMqConsumer(billing);
 
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     app.synth();
