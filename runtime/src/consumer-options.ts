@@ -1,6 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { lazy } from './lazy.js';
+import { describeValue } from './describe-value.js';
 import { integerInRange } from './option-range.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { SQSRecord } from 'aws-lambda';
@@ -28,7 +29,8 @@ export interface HandlerContext {
    * Aborted when this invocation no longer holds the envelope's idempotency claim: its lock could
    * not be extended before it ran out, or another invocation took the record over. Stop then (pass
    * it on to `fetch`, or as `abortSignal` to AWS SDK calls): the record is not marked processed,
-   * its `ctx.transact` writes are dropped, and it is retried. Never aborted without idempotency.
+   * its `ctx.transact` writes are dropped, and it is retried. Never aborted without idempotency,
+   * nor for a handler with `claim: 'at-commit'` (it holds no lock).
    */
   readonly signal: AbortSignal;
   /**
@@ -36,6 +38,7 @@ export interface HandlerContext {
    * envelope processed, after `handle` returns: the effect and "processed" become one atomic
    * step. If the transaction fails, none of it applies and the record is retried. At most 99
    * items per record (DynamoDB's 100 minus the completion). Needs idempotency; throws without it.
+   * Writes are only queued: the runtime sees that a handler used it once the handler returned.
    */
   transact(...items: TransactWriteItem[]): void;
 }
@@ -54,12 +57,30 @@ export interface TypeHandler<S = unknown> {
    */
   readonly versions?: readonly string[];
   /**
+   * When the envelope's idempotency record is written (with idempotency on).
+   *
+   * - `'first'`: claimed (IN_PROGRESS, under a lock) before `handle` runs, marked COMPLETED after.
+   *   At most one invocation runs `handle` for an envelope at a time; a duplicate delivered
+   *   meanwhile is retried later. Right for any handler.
+   * - `'at-commit'`: no claim. `handle` runs, and its `ctx.transact` writes commit in one
+   *   `TransactWriteItems` together with the COMPLETED record, on the condition that none exists:
+   *   one request per record, no lock, nothing to release. A duplicate delivered at the same time
+   *   also runs `handle`, but its transaction is cancelled, so the writes apply once. Only for
+   *   handlers whose effects are all in `ctx.transact`: anything else they do (an API call, a
+   *   message, a write of their own) may happen once per delivery.
+   * @default 'first'
+   */
+  readonly claim?: ClaimMode;
+  /**
    * Does the work. Return (or resolve; the value is ignored) to mark the envelope processed;
    * throw to have it retried (the claim is released), or throw `PoisonMessageError` for a
    * failure retrying cannot fix.
    */
   handle(data: SchemaOutput<S>, ctx: HandlerContext): unknown;
 }
+
+/** When a handler's idempotency record is written: see `TypeHandler.claim`. */
+export type ClaimMode = 'first' | 'at-commit';
 
 /** What a handler receives: the schema's output, or the raw data when there is no schema. */
 export type SchemaOutput<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown;
@@ -95,6 +116,17 @@ export interface IdempotencyOptions {
    * @default 0
    */
   readonly localCacheMaxItems?: number;
+  /**
+   * Claims, completions and releases of a batch's records in shared requests: new ids claimed by
+   * BatchExecuteStatements of up to 25 conditional INSERTs, the ids already taken read in one
+   * consistent BatchGetItem, completions and releases as fenced PartiQL UPDATEs and DELETEs, up to
+   * 25 per request. `false`: one request per record and step. The function's role needs
+   * `dynamodb:PartiQLInsert`, `dynamodb:PartiQLUpdate`, `dynamodb:PartiQLDelete` and
+   * `dynamodb:BatchGetItem` on the table besides the single-item actions; without them the first
+   * refused request turns batching off for the container (with a warning).
+   * @default true
+   */
+  readonly batching?: boolean;
 }
 
 /** Options of `createConsumer`. `H` maps each envelope type to its schema type. */
@@ -165,6 +197,7 @@ export interface ResolvedCreateConsumerOptions {
     readonly expiresAfterSeconds: number;
     readonly lockFallbackMs: number;
     readonly localCacheMaxItems: number;
+    readonly batching: boolean;
   } | undefined;
   /** The client is made on the first poison message: most invocations never send one. */
   readonly deadLetter: { readonly queueUrl: string; readonly client: () => SQSClient } | undefined;
@@ -193,6 +226,9 @@ export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env
   for (const [type, handler] of Object.entries(options.handlers)) {
     if (typeof handler?.handle !== 'function') {
       throw new Error(`createConsumer: handlers[${JSON.stringify(type)}] has no handle function`);
+    }
+    if (handler.claim !== undefined && !CLAIM_MODES.includes(handler.claim)) {
+      throw new Error(`${OWNER}: handlers[${JSON.stringify(type)}].claim must be 'first' or 'at-commit', got ${describeValue(handler.claim)}`);
     }
   }
   const deadLetterQueueUrl = options.deadLetterQueueUrl ?? nonEmpty(env[ENV_DLQ_URL]);
@@ -225,15 +261,23 @@ function resolveIdempotency(options: IdempotencyOptions | false | undefined, env
     expiresAfterSeconds: integerInRange(OWNER, 'idempotency.expiresAfterSeconds', options?.expiresAfterSeconds, 86_400, 1, MAX_EXPIRES_AFTER_SECONDS),
     lockFallbackMs: integerInRange(OWNER, 'idempotency.lockFallbackMs', options?.lockFallbackMs, 60_000, 100, LAMBDA_MAX_TIMEOUT_MS),
     localCacheMaxItems: integerInRange(OWNER, 'idempotency.localCacheMaxItems', options?.localCacheMaxItems, 0, 0, 1_000_000),
+    batching: booleanOption('idempotency.batching', options?.batching, true),
   };
 }
 
 const OWNER = 'createConsumer';
 const UNKNOWN_TYPE_MODES: readonly string[] = ['poison', 'skip'];
+const CLAIM_MODES: readonly string[] = ['first', 'at-commit'] satisfies ClaimMode[];
 /** Lambda's longest timeout: no lock or time margin needs more. */
 const LAMBDA_MAX_TIMEOUT_MS = 900_000;
 /** A year and a day: longer than any redelivery or redrive a consumer must recognise. */
 const MAX_EXPIRES_AFTER_SECONDS = 366 * 86_400;
+
+function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new Error(`${OWNER}: ${name} must be true or false, got ${describeValue(value)}`);
+  return value;
+}
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;

@@ -2,12 +2,29 @@ import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { IDEMPOTENCY_KEY_SEPARATOR } from './names.js';
+import { claimUpFront, type ClaimAnswer } from './batch-claims.js';
+import { BatchRequests } from './batch-requests.js';
 import { CompletedCache } from './completed-cache.js';
 import { resolveCreateConsumerOptions, type CreateConsumerOptions, type HandlerContext, type TypeHandler } from './consumer-options.js';
 import { DeadLetterQueue } from './dead-letter.js';
-import { claimTimes, decideExisting, decideRefusedCompletion, decideRoute, extendedClaimTimes, hasTimeToStart, isOwnClaim, type CompletionRefusal, type ExistingRecordOutcome } from './decide.js';
+import {
+  claimTimes,
+  completionDueAtMs,
+  decideExisting,
+  decideRefusedCommit,
+  decideRefusedCompletion,
+  decideRoute,
+  extendedClaimTimes,
+  hasTimeToStart,
+  isOwnClaim,
+  type CompletionRefusal,
+  type ExistingRecordOutcome,
+  type HeldLock,
+  type LockOptions,
+} from './decide.js';
 import { parseEnvelope, type Envelope } from './envelope.js';
-import { IdempotencyStore, MAX_TRANSACT_ITEMS, STATUS_COMPLETED, type Claim } from './idempotency-store.js';
+import { BatchedWrites, ImmediateWrites, type FencedWrites } from './fenced-writes.js';
+import { IdempotencyStore, MAX_TRANSACT_ITEMS, STATUS_COMPLETED, type Claim, type ClaimRequest } from './idempotency-store.js';
 import { LockKeeper } from './lock-keeper.js';
 import { createJsonLogger, withFields, writeLine, type Logger } from './logger.js';
 import { emfLine } from './metrics.js';
@@ -36,15 +53,36 @@ interface Prepared {
   readonly hash: string;
 }
 
+/** What reading a record gave: ready for its handler, a type to skip, or why it is poison. */
+type Preparation = Prepared | { readonly skip: Envelope } | { readonly error: unknown };
+
+/**
+ * How a record ended; or, for a processed record whose completion waits for a shared request,
+ * how it will end (processed either way). Its lane goes on unless it failed.
+ */
+type RecordResult = Outcome | { readonly kind: 'completing'; readonly outcome: Promise<Outcome> };
+
+/** A claim taken before the batch ran, waiting for the first copy of its envelope to use it. */
+interface UpFrontClaim {
+  readonly request: ClaimRequest;
+  readonly answer: ClaimAnswer;
+}
+
 /** One invocation's state. */
 interface Batch {
   remainingMs(): number | undefined;
   readonly logger: Logger;
   /** The first copy of each envelope id in this batch: later copies wait for it and count as duplicates. */
-  readonly firstCopies: Map<string, { readonly hash: string; readonly outcome: Promise<Outcome> }>;
+  readonly firstCopies: Map<string, { readonly hash: string; readonly result: Promise<RecordResult> }>;
+  /** Where completions and releases go: one request each, or shared requests. */
+  readonly writes: FencedWrites;
+  /** Claims taken up front (batched mode), by idempotency key; what is left at the end is released. */
+  readonly claims: Map<string, UpFrontClaim>;
 }
 
 const failed = (cause: FailureCause): Outcome => ({ kind: 'failed', cause });
+/** The signal of a record that holds no lock: never aborted. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * Creates the Lambda handler of a consumer: validates each record's envelope, routes it to the
@@ -58,82 +96,97 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
   const idempotency = config.idempotency;
   const store = idempotency && new IdempotencyStore(idempotency.client, idempotency.tableName);
   const cache = new CompletedCache(idempotency?.localCacheMaxItems ?? 0);
+  const batching = new BatchRequests(idempotency?.batching ?? false);
   const deadLetterQueue = config.deadLetter && new DeadLetterQueue(config.deadLetter.client, config.deadLetter.queueUrl);
 
-  async function processRecord(record: SQSRecord, batch: Batch): Promise<Outcome> {
+  const keyOf = (envelope: Envelope) => `${config.consumerName}${IDEMPOTENCY_KEY_SEPARATOR}${envelope.id}`;
+
+  async function prepare(record: SQSRecord): Promise<Preparation> {
+    try {
+      const { envelope: body, attributes } = unwrapRecord(record);
+      const envelope = parseEnvelope(body);
+      const route = decideRoute(handlers, envelope, config.unknownType, config.defaultVersions);
+      if (route.action === 'skip') return { skip: envelope };
+      if (route.action === 'poison') throw route.error;
+      const handler = route.route;
+      const data = handler.schema ? await validateData(handler.schema, envelope) : envelope.data;
+      return { envelope, attributes, handler, data, hash: payloadHash(envelope) };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  /**
+   * Batched mode: claims, in shared requests, the first copy of every envelope whose handler
+   * claims first, unless the local cache already knows it.
+   */
+  async function claimBatch(preparations: readonly Preparation[], batch: Batch): Promise<void> {
+    if (!store || !idempotency || !hasTimeToStart(batch.remainingMs(), config.minRemainingTimeMs)) return;
+    const nowMs = Date.now();
+    const times = claimTimes(nowMs, batch.remainingMs(), idempotency);
+    const requests = new Map<string, ClaimRequest>();
+    for (const preparation of preparations) {
+      if (!('handler' in preparation) || (preparation.handler.claim ?? 'first') !== 'first') continue;
+      const key = keyOf(preparation.envelope);
+      if (requests.has(key) || cache.get(key, nowMs) !== undefined) continue;
+      requests.set(key, { key, token: randomUUID(), payloadHash: preparation.hash, nowMs, ...times });
+    }
+    const answers = await claimUpFront(store, [...requests.values()], batching, batch.logger);
+    for (const request of requests.values()) batch.claims.set(request.key, { request, answer: answers.get(request.key)! });
+  }
+
+  async function processRecord(record: SQSRecord, preparation: Preparation, batch: Batch): Promise<RecordResult> {
     let log = withFields(batch.logger, { messageId: record.messageId });
     const remainingMs = batch.remainingMs();
     if (!hasTimeToStart(remainingMs, config.minRemainingTimeMs)) {
       log.warn('record not started: too little Lambda time left', { cause: 'not-started', remainingMs, minRemainingTimeMs: config.minRemainingTimeMs });
+      // The invocation is about to end: what is ready is written now.
+      batch.writes.flush();
       return failed('not-started');
     }
-    let prepared: Prepared | { readonly skip: Envelope };
-    try {
-      prepared = await prepare(record);
-    } catch (error) {
-      return failure(record, log, error);
-    }
-    if ('skip' in prepared) {
-      log.info('no handler for this type: skipped', { envelopeId: prepared.skip.id, type: prepared.skip.type });
+    if ('error' in preparation) return failure(record, log, preparation.error);
+    if ('skip' in preparation) {
+      log.info('no handler for this type: skipped', { envelopeId: preparation.skip.id, type: preparation.skip.type });
       return { kind: 'skipped' };
     }
-    const { envelope, hash } = prepared;
+    const { envelope, hash } = preparation;
     log = withFields(log, { envelopeId: envelope.id, type: envelope.type });
     const first = batch.firstCopies.get(envelope.id);
     if (first) {
-      const earlier = await first.outcome;
+      const earlier = await first.result;
       if (first.hash !== hash) {
         // Another payload under the same id: the stored idempotency record decides which copy is
         // the conflict, not the order of the copies in this batch (a true duplicate may come second).
-        return processOnce(record, prepared, log, batch);
+        return processOnce(record, preparation, log, batch);
       }
       log.info('same envelope id earlier in this batch: duplicate', { earlierOutcome: earlier.kind });
       return earlier.kind === 'failed' ? failed('earlier-copy-in-batch-failed') : { kind: 'duplicate' };
     }
-    const outcome = processOnce(record, prepared, log, batch);
-    batch.firstCopies.set(envelope.id, { hash, outcome });
-    return outcome;
+    const result = processOnce(record, preparation, log, batch);
+    batch.firstCopies.set(envelope.id, { hash, result });
+    return result;
   }
 
-  async function prepare(record: SQSRecord): Promise<Prepared | { readonly skip: Envelope }> {
-    const { envelope: body, attributes } = unwrapRecord(record);
-    const envelope = parseEnvelope(body);
-    const route = decideRoute(handlers, envelope, config.unknownType, config.defaultVersions);
-    if (route.action === 'skip') return { skip: envelope };
-    if (route.action === 'poison') throw route.error;
-    const handler = route.route;
-    const data = handler.schema ? await validateData(handler.schema, envelope) : envelope.data;
-    return { envelope, attributes, handler, data, hash: payloadHash(envelope) };
-  }
-
-  async function processOnce(record: SQSRecord, prepared: Prepared, log: Logger, batch: Batch): Promise<Outcome> {
+  async function processOnce(record: SQSRecord, prepared: Prepared, log: Logger, batch: Batch): Promise<RecordResult> {
     if (!store || !idempotency) {
-      const thrown = await runHandler(record, prepared, log, batch, undefined, new AbortController().signal);
+      const thrown = await runHandler(record, prepared, log, batch, undefined, NEVER_ABORTED);
       return thrown ? failure(record, log, thrown.error) : { kind: 'processed' };
     }
-    const key = `${config.consumerName}${IDEMPOTENCY_KEY_SEPARATOR}${prepared.envelope.id}`;
+    const key = keyOf(prepared.envelope);
     const cachedHash = cache.get(key, Date.now());
     if (cachedHash !== undefined) {
       return existing(record, log, prepared.envelope, decideExisting({ status: STATUS_COMPLETED, payloadHash: cachedHash }, prepared.hash));
     }
-    const claim: Claim = { key, token: randomUUID() };
-    const nowMs = Date.now();
-    const times = claimTimes(nowMs, batch.remainingMs(), idempotency);
-    try {
-      const result = await store.claim({ ...claim, payloadHash: prepared.hash, nowMs, ...times });
-      if (!result.claimed && !isOwnClaim(result.existing, claim.token)) {
-        return existing(record, log, prepared.envelope, decideExisting(result.existing, prepared.hash));
-      }
-    } catch (error) {
-      log.error('idempotency claim failed: will be retried', { cause: 'idempotency-store-error', error });
-      // The claim may have been written though its response was lost; no effect happened, so a redelivery need not wait for its lock.
-      await release(claim, log);
-      return failed('idempotency-store-error');
+    if (prepared.handler.claim === 'at-commit') {
+      return commitWithoutClaim(store, idempotency.expiresAfterSeconds, key, record, prepared, log, batch);
     }
-    const keeper = new LockKeeper(store, claim, { writtenAtMs: nowMs, lockUntilMs: times.lockUntilMs }, (now, lockUntilMs) => extendedClaimTimes(now, lockUntilMs, batch.remainingMs(), idempotency), log);
+    const held = await claim(store, idempotency, key, record, prepared, log, batch);
+    if ('kind' in held) return held;
+    const { claim: ours, lock } = held;
+    const keeper = new LockKeeper(store, ours, lock, (now, lockUntilMs) => extendedClaimTimes(now, lockUntilMs, batch.remainingMs(), idempotency), log);
     if (!(await keeper.start())) {
       log.warn('not started: the claim came back past its lock\'s midpoint and the lock could not be extended; will be retried', { cause: 'not-started' });
-      await release(claim, log);
+      await batch.writes.release(ours, log);
       return failed('not-started');
     }
     const items: TransactWriteItem[] = [];
@@ -144,44 +197,109 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
       return failed('in-progress-elsewhere');
     }
     if (thrown) {
-      await release(claim, log);
+      await batch.writes.release(ours, log);
       return failure(record, log, thrown.error);
     }
-    return complete(store, claim, Math.ceil(Date.now() / 1000) + idempotency.expiresAfterSeconds, prepared.hash, items, log);
+    const expiresAtSeconds = Math.ceil(Date.now() / 1000) + idempotency.expiresAfterSeconds;
+    if (items.length > 0) return commitTransaction(store, ours, expiresAtSeconds, prepared.hash, items, log, batch);
+    const outcome = completePlain(ours, expiresAtSeconds, prepared.hash, keeper.held, log, batch);
+    // Batched: the lane goes on while the completion waits for its shared request.
+    return batch.writes.batched ? { kind: 'completing', outcome } : outcome;
   }
 
-  /** Marks the record COMPLETED, with the handler's `ctx.transact` writes if it queued any. */
-  async function complete(store: IdempotencyStore, claim: Claim, expiresAtSeconds: number, hash: string, items: readonly TransactWriteItem[], log: Logger): Promise<Outcome> {
+  /** Takes the claim up front (batched mode) or now; the claim and its lock, or how the record ended when it is not ours. */
+  async function claim(store: IdempotencyStore, lockOptions: LockOptions, key: string, record: SQSRecord, prepared: Prepared, log: Logger, batch: Batch): Promise<{ readonly claim: Claim; readonly lock: HeldLock } | Outcome> {
+    const upFront = batch.claims.get(key);
+    // A claim taken for another payload under this id is left to its own copy (released at the end if none uses it).
+    const mine = upFront?.request.payloadHash === prepared.hash ? upFront : undefined;
+    if (mine) batch.claims.delete(key);
+    const nowMs = Date.now();
+    const request = mine?.request ?? { key, token: randomUUID(), payloadHash: prepared.hash, nowMs, ...claimTimes(nowMs, batch.remainingMs(), lockOptions) };
+    const ours: Claim = { key, token: request.token };
+    try {
+      const result = mine ? resultOf(mine.answer) : await store.claim(request);
+      if (!result.claimed && !isOwnClaim(result.existing, ours.token)) {
+        return existing(record, log, prepared.envelope, decideExisting(result.existing, prepared.hash));
+      }
+    } catch (error) {
+      log.error('idempotency claim failed: will be retried', { cause: 'idempotency-store-error', error });
+      // The claim may have been written though its response was lost; no effect happened, so a redelivery need not wait for its lock.
+      await batch.writes.release(ours, log);
+      return failed('idempotency-store-error');
+    }
+    return { claim: ours, lock: { writtenAtMs: request.nowMs, lockUntilMs: request.lockUntilMs } };
+  }
+
+  /** Marks a plain record COMPLETED; whatever that write meets, the effect happened: processed. */
+  async function completePlain(ours: Claim, expiresAtSeconds: number, hash: string, lock: HeldLock, log: Logger, batch: Batch): Promise<Outcome> {
     let refusal: CompletionRefusal | undefined;
     try {
-      refusal = await store.complete(claim, expiresAtSeconds, items);
+      refusal = await batch.writes.complete(ours, expiresAtSeconds, completionDueAtMs(Date.now(), lock, batch.remainingMs(), config.minRemainingTimeMs));
     } catch (error) {
-      // The outcome is unknown: the write may have been applied. Never released, so a redelivery cannot apply the effect again: it finds the record COMPLETED, or claims it afresh once the lock ends.
-      if (items.length > 0) {
-        log.error('transaction outcome unknown: the claim is kept until its lock ends; will be retried', { cause: 'transaction-failed', error });
-        return failed('transaction-failed');
-      }
-      // The effect happened: a retry would repeat it.
+      // The outcome is unknown: the write may have been applied. Never released: a retry would repeat the effect.
       log.error('processed, but marking it completed failed: reported as success', { error });
       return { kind: 'processed', completionWriteFailed: true };
     }
-    const decision = refusal && decideRefusedCompletion(refusal, claim.token);
+    if (!refusal || decideRefusedCompletion(refusal, ours.token) === 'completed') {
+      cache.set(ours.key, hash, expiresAtSeconds * 1000);
+      return { kind: 'processed' };
+    }
+    // The claim is lost: another invocation holds the record, so it is not ours to release.
+    log.error('processed, but marking it completed failed: reported as success', { error: refusal.error });
+    return { kind: 'processed', completionWriteFailed: true };
+  }
+
+  /** Commits the handler's `ctx.transact` writes with the fenced completion of our claim, in one transaction. */
+  async function commitTransaction(store: IdempotencyStore, ours: Claim, expiresAtSeconds: number, hash: string, items: readonly TransactWriteItem[], log: Logger, batch: Batch): Promise<Outcome> {
+    let refusal: CompletionRefusal | undefined;
+    try {
+      refusal = await store.complete(ours, expiresAtSeconds, items);
+    } catch (error) {
+      // The outcome is unknown: it may have committed. Never released, so a redelivery cannot apply the effect again: it finds the record COMPLETED, or claims it afresh once the lock ends.
+      log.error('transaction outcome unknown: the claim is kept until its lock ends; will be retried', { cause: 'transaction-failed', error });
+      return failed('transaction-failed');
+    }
+    const decision = refusal && decideRefusedCompletion(refusal, ours.token);
     if (!refusal || decision === 'completed') {
-      cache.set(claim.key, hash, expiresAtSeconds * 1000);
+      cache.set(ours.key, hash, expiresAtSeconds * 1000);
       return { kind: 'processed' };
     }
     if (decision === 'cancelled') {
       log.error('transaction failed: neither the effect nor the completion was applied; will be retried', { cause: 'transaction-failed', error: refusal.error });
-      await release(claim, log);
+      await batch.writes.release(ours, log);
       return failed('transaction-failed');
     }
-    // The claim is lost: another invocation holds the record, so it is not ours to release.
-    if (items.length > 0) {
-      log.error('transaction refused: another invocation holds the claim, nothing was applied; will be retried', { cause: 'transaction-failed', error: refusal.error });
+    log.error('transaction refused: another invocation holds the claim, nothing was applied; will be retried', { cause: 'transaction-failed', error: refusal.error });
+    return failed('transaction-failed');
+  }
+
+  /**
+   * `claim: 'at-commit'`: the handler runs first, then its writes commit with the COMPLETED
+   * record, which must not exist yet (or be expired, or an abandoned claim): one request. A
+   * duplicate's transaction is cancelled, and the record that stopped it says which kind it is.
+   */
+  async function commitWithoutClaim(store: IdempotencyStore, expiresAfterSeconds: number, key: string, record: SQSRecord, prepared: Prepared, log: Logger, batch: Batch): Promise<Outcome> {
+    const items: TransactWriteItem[] = [];
+    const thrown = await runHandler(record, prepared, log, batch, items, NEVER_ABORTED);
+    if (thrown) return failure(record, log, thrown.error);
+    const nowMs = Date.now();
+    const commit = { key, token: randomUUID(), payloadHash: prepared.hash, nowMs, expiresAtSeconds: Math.ceil(nowMs / 1000) + expiresAfterSeconds };
+    let refusal: CompletionRefusal | undefined;
+    try {
+      refusal = await store.commit(commit, items);
+    } catch (error) {
+      // Nothing to keep or release: a redelivery finds the record COMPLETED (it committed) or commits afresh.
+      log.error('transaction outcome unknown; will be retried', { cause: 'transaction-failed', error });
       return failed('transaction-failed');
     }
-    log.error('processed, but marking it completed failed: reported as success', { error: refusal.error });
-    return { kind: 'processed', completionWriteFailed: true };
+    if (refusal && !refusal.fenceFailed) {
+      log.error('transaction failed: neither the effect nor the completion was applied; will be retried', { cause: 'transaction-failed', error: refusal.error });
+      return failed('transaction-failed');
+    }
+    const decision = refusal ? decideRefusedCommit(refusal.record, commit.token, prepared.hash) : 'committed';
+    if (decision !== 'committed') return existing(record, log, prepared.envelope, decision);
+    cache.set(key, prepared.hash, commit.expiresAtSeconds * 1000);
+    return { kind: 'processed' };
   }
 
   /** Runs the user's handler; returns what it threw, if it threw. */
@@ -208,15 +326,6 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
       return undefined;
     } catch (error) {
       return { error };
-    }
-  }
-
-  async function release(claim: Claim, log: Logger): Promise<void> {
-    try {
-      await store?.release(claim);
-    } catch (error) {
-      // Harmless beyond a delay: the lock is bounded, a retry can claim once it ends.
-      log.warn('could not release the idempotency claim; it expires with its lock', { error });
     }
   }
 
@@ -259,12 +368,17 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
 
   return async (event, context) => {
     const records = event.Records ?? [];
+    const batchLogger = withFields(logger, { consumer: config.consumerName, requestId: context?.awsRequestId });
     const batch: Batch = {
       remainingMs: () => (typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined),
-      logger: withFields(logger, { consumer: config.consumerName, requestId: context?.awsRequestId }),
+      logger: batchLogger,
       firstCopies: new Map(),
+      writes: store && batching.allowed ? new BatchedWrites(store, batching, batchLogger) : new ImmediateWrites(store),
+      claims: new Map(),
     };
-    const outcomes: Outcome[] = new Array(records.length);
+    const preparations = await Promise.all(records.map(prepare));
+    if (batch.writes.batched) await claimBatch(preparations, batch);
+    const results: RecordResult[] = new Array(records.length);
     // Queue type from the source ARN: standard (fair) queues may carry group ids too, without ordering.
     const fifo = records[0]?.eventSourceARN?.endsWith('.fifo') ?? false;
     const lanes = groupIntoLanes(records.map((_, index) => index), (index) => (fifo ? records[index].attributes?.MessageGroupId : undefined));
@@ -272,14 +386,21 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
       lanes,
       config.maxConcurrency,
       async (index) => {
-        outcomes[index] = await processRecord(records[index], batch);
-        return outcomes[index].kind !== 'failed';
+        await batch.writes.room();
+        results[index] = await batch.writes.running(() => processRecord(records[index], preparations[index], batch));
+        return results[index].kind !== 'failed';
       },
       (index) => {
         batch.logger.warn('not started: an earlier record of its message group failed', { messageId: records[index].messageId, cause: 'earlier-record-in-group-failed' });
-        outcomes[index] = failed('earlier-record-in-group-failed');
+        results[index] = failed('earlier-record-in-group-failed');
       },
     );
+    // Claims no record used (its group stopped, time ran out): released, so the redelivery need not wait for their locks.
+    for (const { request, answer } of batch.claims.values()) {
+      if (!('result' in answer) || answer.result.claimed) await batch.writes.release({ key: request.key, token: request.token }, batch.logger);
+    }
+    await batch.writes.drain();
+    const outcomes = await Promise.all(results.map((result) => (result.kind === 'completing' ? result.outcome : result)));
     const counts = countOutcomes(outcomes);
     batch.logger.info('batch done', { records: records.length, ...counts });
     if (config.metricsNamespace) {
@@ -287,6 +408,11 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
     }
     return { batchItemFailures: records.filter((_, index) => outcomes[index].kind === 'failed').map((record) => ({ itemIdentifier: record.messageId })) };
   };
+}
+
+function resultOf(answer: ClaimAnswer) {
+  if ('error' in answer) throw answer.error;
+  return answer.result;
 }
 
 function conflict(envelope: Envelope): PoisonMessageError {

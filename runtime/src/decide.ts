@@ -116,6 +116,102 @@ export function decideRefusedCompletion(refusal: CompletionRefusal, claimToken: 
   return refusal.record?.claimToken === claimToken && refusal.record.status === 'COMPLETED' ? 'completed' : 'claim-lost';
 }
 
+/** A record as a consistent read returns it: what the decisions about a refused batched claim need. */
+export interface StoredRecord extends ExistingRecord {
+  /** Epoch ms; only on IN_PROGRESS records. */
+  readonly lockUntilMs?: number;
+  /** Epoch s, the TTL. */
+  readonly expiresAtSeconds?: number;
+}
+
+/**
+ * Whether the claim's condition would take `record` over at `nowMs`: its TTL has passed (it is
+ * forgotten, even if DynamoDB has not deleted it yet), or it is a claim whose lock ran out (its
+ * invocation crashed or gave up). The same rule as the claim's ConditionExpression.
+ */
+export function isClaimable(record: StoredRecord, nowMs: number): boolean {
+  if (record.expiresAtSeconds !== undefined && record.expiresAtSeconds < Math.floor(nowMs / 1000)) return true;
+  return record.status === 'IN_PROGRESS' && record.lockUntilMs !== undefined && record.lockUntilMs < nowMs;
+}
+
+/**
+ * A batched claim (an INSERT) found its key taken; the record read back says what that means:
+ * `claimed` when it is our own claim (an attempt whose response was lost wrote it, the SDK's retry
+ * met it), `take-over` when the claim's condition would replace it (expired, abandoned, or gone
+ * since: claimed with the conditional PutItem, one record at a time), or what another
+ * invocation's record means for this one.
+ */
+export type FoundRecordOutcome = 'claimed' | 'take-over' | ExistingRecordOutcome;
+
+export function decideFoundRecord(found: StoredRecord | undefined, claimToken: string, payloadHash: string, nowMs: number): FoundRecordOutcome {
+  if (found === undefined) return 'take-over';
+  if (isOwnClaim(found, claimToken)) return 'claimed';
+  if (isClaimable(found, nowMs)) return 'take-over';
+  return decideExisting(found, payloadHash);
+}
+
+/**
+ * A claim-free commit (the COMPLETED record written with the handler's transaction) was refused
+ * by its condition: `committed` when the record is COMPLETED under our own commit token (an
+ * earlier attempt of this very request committed, its response lost), else what the other
+ * record means. No record back (it vanished in between) is treated as busy: retried later.
+ */
+export type RefusedCommitOutcome = 'committed' | ExistingRecordOutcome;
+
+export function decideRefusedCommit(record: ExistingRecord | undefined, commitToken: string, payloadHash: string): RefusedCommitOutcome {
+  if (record === undefined) return 'in-progress';
+  if (record.status === 'COMPLETED' && record.claimToken === commitToken) return 'committed';
+  return decideExisting(record, payloadHash);
+}
+
+/** DynamoDB's limits per request: statements in one BatchExecuteStatement, keys in one BatchGetItem. */
+export const MAX_BATCH_STATEMENTS = 25;
+export const MAX_BATCH_GET_KEYS = 100;
+
+/**
+ * Splits `items` in order into chunks of at most `size` whose keys are distinct: DynamoDB refuses
+ * a whole BatchExecuteStatement or BatchGetItem that names one key twice.
+ */
+export function chunksOf<T>(items: readonly T[], size: number, keyOf: (item: T) => string): T[][] {
+  const chunks: { items: T[]; keys: Set<string> }[] = [];
+  for (const item of items) {
+    const key = keyOf(item);
+    let chunk = chunks.find((candidate) => candidate.items.length < size && !candidate.keys.has(key));
+    if (!chunk) {
+      chunk = { items: [], keys: new Set() };
+      chunks.push(chunk);
+    }
+    chunk.items.push(item);
+    chunk.keys.add(key);
+  }
+  return chunks.map((chunk) => chunk.items);
+}
+
+/**
+ * How long a ready completion waits for others to share its request, while the batch's other
+ * records are still running: handlers that finish close together share one request, and a slow
+ * handler does not hold the others' completions back longer than this.
+ */
+export const COMPLETION_HOLD_MS = 100;
+
+/**
+ * When a completion must be sent at the latest, whatever else is going on: while its lock still
+ * holds half of what it had (the write must land before the lock ends), and before the time guard
+ * stops starting records (the invocation is about to end: what is ready is written first).
+ */
+export function completionDueAtMs(nowMs: number, lock: HeldLock, remainingMs: number | undefined, minRemainingTimeMs: number): number {
+  const guard = remainingMs === undefined ? Number.POSITIVE_INFINITY : nowMs + remainingMs - minRemainingTimeMs;
+  return Math.min(lockCheckAtMs(lock), guard);
+}
+
+/**
+ * Whether queued fenced writes go out now: a request's worth is ready, or no record of the batch
+ * is running (or waiting to start) any more, so waiting would gain nothing.
+ */
+export function isFlushDue(queued: number, running: number): boolean {
+  return queued >= MAX_BATCH_STATEMENTS || (queued > 0 && running === 0);
+}
+
 /** A handler for one envelope type, as far as routing is concerned. */
 export interface Route {
   readonly versions?: readonly string[];

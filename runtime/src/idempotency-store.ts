@@ -1,14 +1,18 @@
 import {
+  BatchExecuteStatementCommand,
+  BatchGetItemCommand,
   DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type BatchStatementRequest,
+  type BatchStatementResponse,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './names.js';
-import type { ClaimTimes, CompletionRefusal, ExistingRecord } from './decide.js';
+import type { ClaimTimes, CompletionRefusal, ExistingRecord, StoredRecord } from './decide.js';
 
 /** DynamoDB's limit on the actions of one TransactWriteItems request. */
 export const MAX_TRANSACT_ITEMS = 100;
@@ -31,6 +35,37 @@ export interface ClaimRequest extends Claim {
   readonly nowMs: number;
   readonly lockUntilMs: number;
   readonly expiresAtSeconds: number;
+}
+
+/** A claim-free commit: the COMPLETED record written with the handler's writes. The token identifies this commit (and is its ClientRequestToken). */
+export interface CommitRequest extends Claim {
+  readonly payloadHash: string;
+  readonly nowMs: number;
+  readonly expiresAtSeconds: number;
+}
+
+/** A fenced write of a claim we hold, as one statement of a batch. */
+export type FencedWrite =
+  | { readonly kind: 'complete'; readonly claim: Claim; readonly expiresAtSeconds: number }
+  | { readonly kind: 'release'; readonly claim: Claim };
+
+/**
+ * One statement's answer in a BatchExecuteStatement: applied; refused by its condition
+ * (`DuplicateItem` for an INSERT; `ConditionalCheckFailed` for a fenced write, with the record as
+ * it stood); or failed for another reason (throttled, an internal error, access denied), which is
+ * worth a try on its own.
+ */
+export type StatementAnswer =
+  | { readonly kind: 'applied' }
+  | { readonly kind: 'refused'; readonly record?: ExistingRecord; readonly error: Error }
+  | { readonly kind: 'failed'; readonly error: Error };
+
+/** What one statement of a batch said, as an Error for logs (its name is DynamoDB's code). */
+export class StatementError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = code;
+  }
 }
 
 // Attribute names behind placeholders (`status` is a reserved word); values are hand-marshalled: the raw client keeps the runtime small (no lib-dynamodb).
@@ -56,7 +91,12 @@ const FENCE_CONDITION = '#claimToken = :token AND #status = :inProgress';
  * (see decide.ts).
  */
 export class IdempotencyStore {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  /** The table as PartiQL names it: quoted, since generated names hold dashes. */
+  private readonly quotedTable: string;
+
+  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {
+    this.quotedTable = `"${tableName}"`;
+  }
 
   /**
    * One conditional PutItem. When the condition fails the old item comes back with the error
@@ -150,16 +190,7 @@ export class IdempotencyStore {
       }
       return undefined;
     } catch (err) {
-      if (isConditionalCheckFailed(err)) {
-        return { fenceFailed: true, record: recordOf((err as { Item?: Record<string, AttributeValue> }).Item), error: err };
-      }
-      if (isTransactionCanceled(err)) {
-        // Reasons come in the order of TransactItems: the completion is the first.
-        const ours = (err as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }).CancellationReasons?.[0];
-        if (ours?.Code === 'ConditionalCheckFailed') return { fenceFailed: true, record: recordOf(ours.Item), error: err };
-        if (ours !== undefined) return { fenceFailed: false, error: err };
-      }
-      throw err;
+      return refusalOf(err);
     }
   }
 
@@ -180,6 +211,133 @@ export class IdempotencyStore {
       if (!isConditionalCheckFailed(err)) throw err;
     }
   }
+
+  /**
+   * Claims up to 25 new ids in one BatchExecuteStatement of INSERTs, each on its own (not a
+   * transaction). An INSERT of a key that exists is refused (`DuplicateItem`, without the record:
+   * readRecords tells what it is). Answers in the order of `requests`.
+   */
+  async insertClaims(requests: readonly ClaimRequest[]): Promise<StatementAnswer[]> {
+    const statement = `INSERT INTO ${this.quotedTable} VALUE {'${IDEMPOTENCY_PARTITION_KEY}': ?, 'status': ?, '${IDEMPOTENCY_TTL_ATTRIBUTE}': ?, 'lockUntil': ?, 'claimToken': ?, 'payloadHash': ?}`;
+    return this.batch(requests.map((request) => ({
+      Statement: statement,
+      Parameters: [S(request.key), S(STATUS_IN_PROGRESS), N(request.expiresAtSeconds), N(request.lockUntilMs), S(request.token), S(request.payloadHash)],
+    })));
+  }
+
+  /**
+   * Reads up to 100 records in one consistent BatchGetItem: those that exist, and the keys
+   * DynamoDB left unprocessed (to be asked again).
+   */
+  async readRecords(keys: readonly string[]): Promise<{ readonly found: Map<string, StoredRecord>; readonly unprocessed: string[] }> {
+    const response = await this.client.send(new BatchGetItemCommand({
+      RequestItems: { [this.tableName]: { Keys: keys.map((key) => ({ [IDEMPOTENCY_PARTITION_KEY]: S(key) })), ConsistentRead: true } },
+    }));
+    const found = new Map<string, StoredRecord>();
+    for (const item of response.Responses?.[this.tableName] ?? []) {
+      const key = item[IDEMPOTENCY_PARTITION_KEY]?.S;
+      const record = storedRecordOf(item);
+      if (key !== undefined && record) found.set(key, record);
+    }
+    const unprocessed = (response.UnprocessedKeys?.[this.tableName]?.Keys ?? []).map((key) => key[IDEMPOTENCY_PARTITION_KEY]?.S).filter((key): key is string => key !== undefined);
+    return { found, unprocessed };
+  }
+
+  /**
+   * Up to 25 fenced completions and releases in one BatchExecuteStatement: the same conditions as
+   * complete() and release() (our token, still IN_PROGRESS). A refused one comes back with the
+   * record as it stood (ALL_OLD). Answers in the order of `writes`.
+   */
+  async writeFenced(writes: readonly FencedWrite[]): Promise<StatementAnswer[]> {
+    const fence = `WHERE "${IDEMPOTENCY_PARTITION_KEY}" = ? AND "claimToken" = ? AND "status" = ?`;
+    return this.batch(writes.map((write) => {
+      const fenceParameters = [S(write.claim.key), S(write.claim.token), S(STATUS_IN_PROGRESS)];
+      return write.kind === 'complete'
+        ? {
+          Statement: `UPDATE ${this.quotedTable} SET "status" = ? SET "${IDEMPOTENCY_TTL_ATTRIBUTE}" = ? REMOVE "lockUntil" ${fence}`,
+          Parameters: [S(STATUS_COMPLETED), N(write.expiresAtSeconds), ...fenceParameters],
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        }
+        : { Statement: `DELETE FROM ${this.quotedTable} ${fence}`, Parameters: fenceParameters, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+    }));
+  }
+
+  /**
+   * The claim-free commit: the COMPLETED record, put on the claim's condition (no record, an
+   * expired one, or an abandoned claim whose lock ran out), together with the handler's writes in
+   * one TransactWriteItems (alone: one conditional PutItem). Resolves to undefined when applied,
+   * to the refusal when DynamoDB refused it (`fenceFailed`: our condition failed, with the record
+   * that stopped it); any other error leaves the outcome unknown and is thrown.
+   */
+  async commit(request: CommitRequest, items: readonly TransactWriteItem[]): Promise<CompletionRefusal | undefined> {
+    const put = {
+      TableName: this.tableName,
+      Item: {
+        [IDEMPOTENCY_PARTITION_KEY]: S(request.key),
+        status: S(STATUS_COMPLETED),
+        [IDEMPOTENCY_TTL_ATTRIBUTE]: N(request.expiresAtSeconds),
+        claimToken: S(request.token),
+        payloadHash: S(request.payloadHash),
+      },
+      ConditionExpression: CLAIM_CONDITION,
+      ExpressionAttributeNames: names('#pk', '#expiresAt', '#status', '#lockUntil'),
+      ExpressionAttributeValues: {
+        ':now': N(Math.floor(request.nowMs / 1000)),
+        ':nowMs': N(request.nowMs),
+        ':inProgress': S(STATUS_IN_PROGRESS),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    try {
+      if (items.length === 0) {
+        await this.client.send(new PutItemCommand(put));
+      } else {
+        // The token is random per commit: an SDK retry of a transaction that committed is answered with success, not applied again.
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...items], ClientRequestToken: request.token }));
+      }
+      return undefined;
+    } catch (err) {
+      return refusalOf(err);
+    }
+  }
+
+  private async batch(statements: BatchStatementRequest[]): Promise<StatementAnswer[]> {
+    const response = await this.client.send(new BatchExecuteStatementCommand({ Statements: statements }));
+    return statements.map((_, index) => answerOf(response.Responses?.[index]));
+  }
+}
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+
+function answerOf(response: BatchStatementResponse | undefined): StatementAnswer {
+  if (response === undefined) return { kind: 'failed', error: new StatementError('NoResponse', 'DynamoDB returned no answer for this statement') };
+  const error = response.Error;
+  if (error === undefined) return { kind: 'applied' };
+  const statementError = new StatementError(error.Code ?? 'Unknown', error.Message ?? `the statement failed: ${error.Code}`);
+  if (error.Code === 'DuplicateItem' || error.Code === 'ConditionalCheckFailed') {
+    return { kind: 'refused', record: recordOf(error.Item), error: statementError };
+  }
+  return { kind: 'failed', error: statementError };
+}
+
+/** A refused completion or commit (the first write is ours), or the error rethrown when the outcome is unknown. */
+function refusalOf(err: unknown): CompletionRefusal {
+  if (isConditionalCheckFailed(err)) {
+    return { fenceFailed: true, record: recordOf((err as { Item?: Record<string, AttributeValue> }).Item), error: err };
+  }
+  if (isTransactionCanceled(err)) {
+    // Reasons come in the order of TransactItems: ours is the first.
+    const ours = (err as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }).CancellationReasons?.[0];
+    if (ours?.Code === 'ConditionalCheckFailed') return { fenceFailed: true, record: recordOf(ours.Item), error: err };
+    if (ours !== undefined) return { fenceFailed: false, error: err };
+  }
+  throw err;
+}
+
+/** The table's policy does not allow the request (e.g. the PartiQL actions were not granted). */
+export function isAccessDenied(err: unknown): boolean {
+  return (err as { name?: unknown })?.name === 'AccessDeniedException';
 }
 
 function isConditionalCheckFailed(err: unknown): boolean {
@@ -193,6 +351,18 @@ function isTransactionCanceled(err: unknown): boolean {
 function existingRecord(item: Record<string, AttributeValue> | undefined): ExistingRecord {
   // No item back means it vanished between the check and the response (TTL deletion): treat it as busy and retry later.
   return recordOf(item) ?? { status: STATUS_IN_PROGRESS };
+}
+
+function storedRecordOf(item: Record<string, AttributeValue>): StoredRecord | undefined {
+  const record = recordOf(item);
+  if (record === undefined) return undefined;
+  const lockUntilMs = numberOf(item.lockUntil);
+  const expiresAtSeconds = numberOf(item[IDEMPOTENCY_TTL_ATTRIBUTE]);
+  return { ...record, ...(lockUntilMs === undefined ? {} : { lockUntilMs }), ...(expiresAtSeconds === undefined ? {} : { expiresAtSeconds }) };
+}
+
+function numberOf(value: AttributeValue | undefined): number | undefined {
+  return value?.N === undefined ? undefined : Number(value.N);
 }
 
 function recordOf(item: Record<string, AttributeValue> | undefined): ExistingRecord | undefined {

@@ -36,6 +36,11 @@ export class LockKeeper {
     return this.controller.signal;
   }
 
+  /** The lock as last written: the claim's, or the latest extension's. */
+  get held(): HeldLock {
+    return this.lock;
+  }
+
   /**
    * Starts keeping the lock. A claim that came back past its lock's midpoint (a slow, retried
    * claim) is extended first, so a handler never starts with less than half a lock ahead of it:

@@ -23,6 +23,8 @@ test.each<[string, CreateConsumerOptions, string]>([
   ['localCacheMaxItems fraction', withIdempotency({ localCacheMaxItems: 1.5 }), 'createConsumer: idempotency.localCacheMaxItems must be an integer from 0 to 1000000, got 1.5'],
   ['unknownType misspelt', { handlers, unknownType: 'ignore' as 'skip' }, 'createConsumer: unknownType must be \'poison\' or \'skip\', got "ignore"'],
   ['handlers missing', {} as CreateConsumerOptions, 'createConsumer: handlers is required: an object with a { handle } per envelope type'],
+  ['batching not a boolean', withIdempotency({ batching: 'no' }), 'createConsumer: idempotency.batching must be true or false, got "no"'],
+  ['claim misspelt', { handlers: { 'order.created': { handle: async () => undefined, claim: 'none' as 'first' } } }, 'createConsumer: handlers["order.created"].claim must be \'first\' or \'at-commit\', got "none"'],
 ])('%s: refused when created, naming the option and its range', (_case, options, message) => {
   expect(() => createConsumer(options)).toThrow(message);
 });
@@ -31,4 +33,6 @@ test('the documented defaults and the ends of each range are accepted', () => {
   expect(typeof createConsumer({ handlers })).toBe('function');
   expect(typeof createConsumer({ handlers, maxConcurrency: 1000, minRemainingTimeMs: 0 })).toBe('function');
   expect(typeof createConsumer(withIdempotency({ expiresAfterSeconds: 1, lockFallbackMs: 900_000, localCacheMaxItems: 0 }))).toBe('function');
+  expect(typeof createConsumer(withIdempotency({ batching: false }))).toBe('function');
+  expect(typeof createConsumer({ handlers: { 'order.created': { handle: async () => undefined, claim: 'at-commit' } } })).toBe('function');
 });

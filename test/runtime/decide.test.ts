@@ -1,4 +1,4 @@
-import { attributesThatFit, claimTimes, decideExisting, decideRefusedCompletion, decideRoute, extendedClaimTimes, hasTimeToStart, isOwnClaim, lockCheckAtMs, lockDurationMs, MAX_LOCK_MS } from '../../runtime/src/decide';
+import { attributesThatFit, chunksOf, claimTimes, completionDueAtMs, decideExisting, decideFoundRecord, decideRefusedCommit, decideRefusedCompletion, decideRoute, extendedClaimTimes, hasTimeToStart, isClaimable, isFlushDue, isOwnClaim, lockCheckAtMs, lockDurationMs, MAX_LOCK_MS } from '../../runtime/src/decide';
 
 describe('the lock', () => {
   test.each([
@@ -80,6 +80,68 @@ test.each([
   ['another write of the transaction failed', { fenceFailed: false }, 'cancelled'],
 ])('a refused completion, %s: %p', (_case, refusal, expected) => {
   expect(decideRefusedCompletion({ ...refusal, error: new Error('refused') }, 'ours')).toBe(expected);
+});
+
+describe('batched claims: the record an INSERT found', () => {
+  const now = 1_800_000_000_000;
+  const live = { status: 'IN_PROGRESS', claimToken: 'theirs', payloadHash: 'h', lockUntilMs: now + 1000, expiresAtSeconds: now / 1000 + 3600 };
+
+  test.each([
+    ['gone since the INSERT (released, or deleted by TTL)', undefined, 'take-over'],
+    ['our own claim (the response was lost, the SDK retried)', { ...live, claimToken: 'ours' }, 'claimed'],
+    ['a claim whose lock ran out', { ...live, lockUntilMs: now - 1 }, 'take-over'],
+    ['a claim whose lock ran out, another payload: taken over, as the single claim would', { ...live, lockUntilMs: now - 1, payloadHash: 'other' }, 'take-over'],
+    ['a record past its TTL', { status: 'COMPLETED', payloadHash: 'other', expiresAtSeconds: now / 1000 - 1 }, 'take-over'],
+    ['a live claim elsewhere', live, 'in-progress'],
+    ['a live claim elsewhere, another payload', { ...live, payloadHash: 'other' }, 'conflict'],
+    ['COMPLETED, same payload', { status: 'COMPLETED', payloadHash: 'h', expiresAtSeconds: now / 1000 + 1 }, 'duplicate'],
+    ['COMPLETED, another payload', { status: 'COMPLETED', payloadHash: 'other', expiresAtSeconds: now / 1000 + 1 }, 'conflict'],
+  ])('%s: %p', (_case, found, expected) => {
+    expect(decideFoundRecord(found, 'ours', 'h', now)).toBe(expected);
+  });
+
+  test('claimable exactly as the claim condition says: TTL passed (seconds), or IN_PROGRESS with its lock passed (ms)', () => {
+    expect(isClaimable({ status: 'COMPLETED', expiresAtSeconds: now / 1000 }, now)).toBe(false);
+    expect(isClaimable({ status: 'COMPLETED', expiresAtSeconds: now / 1000 - 1 }, now)).toBe(true);
+    expect(isClaimable({ status: 'IN_PROGRESS', lockUntilMs: now }, now)).toBe(false);
+    expect(isClaimable({ status: 'IN_PROGRESS', lockUntilMs: now - 1 }, now)).toBe(true);
+    expect(isClaimable({ status: 'COMPLETED', lockUntilMs: now - 1 }, now)).toBe(false);
+  });
+});
+
+test.each([
+  ['our own commit (an earlier attempt, response lost)', { status: 'COMPLETED', claimToken: 'ours', payloadHash: 'h' }, 'committed'],
+  ['another commit, same payload', { status: 'COMPLETED', claimToken: 'theirs', payloadHash: 'h' }, 'duplicate'],
+  ['another commit, another payload', { status: 'COMPLETED', claimToken: 'theirs', payloadHash: 'other' }, 'conflict'],
+  ['a live claim-first claim', { status: 'IN_PROGRESS', claimToken: 'theirs', payloadHash: 'h' }, 'in-progress'],
+  ['no record back', undefined, 'in-progress'],
+])('a refused claim-free commit, %s: %p', (_case, record, expected) => {
+  expect(decideRefusedCommit(record, 'ours', 'h')).toBe(expected);
+});
+
+describe('batched writes', () => {
+  test('chunks of at most 25 in order, never one key twice in a chunk', () => {
+    const items = Array.from({ length: 60 }, (_, i) => `k${i}`);
+    expect(chunksOf(items, 25, (key) => key).map((chunk) => chunk.length)).toEqual([25, 25, 10]);
+    expect(chunksOf(['a', 'b', 'a', 'c'], 25, (key) => key)).toEqual([['a', 'b', 'c'], ['a']]);
+    expect(chunksOf([], 25, (key) => key)).toEqual([]);
+  });
+
+  test('a completion is due at its lock\'s midpoint, or earlier when the time guard would stop starting records', () => {
+    const now = 1_800_000_000_000;
+    const lock = { writtenAtMs: now - 10_000, lockUntilMs: now + 50_000 };
+    expect(completionDueAtMs(now, lock, undefined, 2000)).toBe(now + 20_000);
+    expect(completionDueAtMs(now, lock, 60_000, 2000)).toBe(now + 20_000);
+    expect(completionDueAtMs(now, lock, 5000, 2000)).toBe(now + 3000);
+    expect(completionDueAtMs(now, { writtenAtMs: now - 10_000, lockUntilMs: now }, 60_000, 2000)).toBe(now - 5000);
+  });
+
+  test('queued writes go out at 25, or once nothing runs or waits to start', () => {
+    expect(isFlushDue(25, 10)).toBe(true);
+    expect(isFlushDue(24, 1)).toBe(false);
+    expect(isFlushDue(3, 0)).toBe(true);
+    expect(isFlushDue(0, 0)).toBe(false);
+  });
 });
 
 describe('routing', () => {
