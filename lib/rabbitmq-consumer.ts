@@ -156,10 +156,10 @@ export interface RabbitMqConsumerProps {
  * - **One poller per mapping.** Lambda runs at most one concurrent invocation per RabbitMQ event
  *   source mapping, whatever the function's reserved concurrency (AWS Support can raise it per
  *   mapping). Throughput is `batchSize` per handler duration.
- * - **No partial batch response.** A failing message fails the whole batch; Lambda returns every
- *   message of it to the queue and the broker delivers them again. The runtime records what it
- *   processed idempotently (those messages come back as duplicates) and sends poison to the SQS
- *   dead-letter queue itself (`FANOUT_DLQ_URL`), so only retryable failures fail a batch.
+ * - **No partial batch response.** A failing message fails the whole batch: Lambda acknowledges
+ *   none of it and the broker delivers all of it again. So the handler records what it processed
+ *   idempotently (those messages come back as duplicates), sends poison to the SQS dead-letter
+ *   queue itself (`FANOUT_DLQ_URL`), and fails the batch for retryable failures only.
  * - **Dead-lettering retried messages is the broker's job**: a quorum queue with `x-delivery-limit`
  *   and a dead-letter exchange (`x-dead-letter-exchange`) moves a message that keeps failing to
  *   its dead-letter queue. Without them, a batch that always fails comes back forever.
@@ -226,8 +226,8 @@ export class RabbitMqConsumer extends Construct implements IConsumer {
     this.alarms = [
       createAlarm(this, 'HandlerErrorsAlarm', {
         metric: props.handler.metricErrors({ statistic: 'Sum', period: Duration.minutes(1) }),
-        alarmDescription: `The handler of ${subject} failed (threw or timed out): Lambda returned its whole batch to queue ${this.queueName}, `
-          + `and the broker delivers it again until the queue's x-delivery-limit, then dead-letters it to ${this.brokerDeadLetterQueue}.`,
+        alarmDescription: `The handler of ${subject} failed (threw or timed out): Lambda acknowledged none of its batch, so the broker delivers it again `
+          + `from queue ${this.queueName} until the queue's x-delivery-limit, then dead-letters it to ${this.brokerDeadLetterQueue}.`,
       }, props.alarmTopic),
       deadLetterAlarm(this, this.consumerName, this.deadLetterQueue,
         `Messages of ${subject} were rejected as poison; they are in its SQS dead-letter queue with their reason: inspect with \`fanout dlq inspect --force\`, `

@@ -110,8 +110,8 @@ describe('RabbitMqConsumer defaults (a private broker by ARN)', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 1,
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, handler) } }],
-      AlarmDescription: 'The handler of RabbitMQ consumer billing (Test/Billing) failed (threw or timed out): Lambda returned its whole batch to queue billing, '
-        + 'and the broker delivers it again until the queue\'s x-delivery-limit, then dead-letters it to billing.dlq.',
+      AlarmDescription: 'The handler of RabbitMQ consumer billing (Test/Billing) failed (threw or timed out): Lambda acknowledged none of its batch, so the broker delivers it again '
+        + 'from queue billing until the queue\'s x-delivery-limit, then dead-letters it to billing.dlq.',
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('^Messages of RabbitMQ consumer billing \\(Test/Billing\\) were rejected as poison'),
