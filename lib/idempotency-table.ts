@@ -9,13 +9,22 @@ import { keysAlreadyOwnedMessage, validateConsumerName } from './private/consume
 import { IDEMPOTENCY_TABLE_RULES } from './private/validate-idempotency-table-props';
 import { validateAllProps } from './private/validation';
 
-/** What the runtime does to its idempotency records: claim, read, complete, release, transact. */
+/**
+ * What the runtime does to its idempotency records: claim, read, complete, release, transact, one
+ * record at a time or batched (PartiQL INSERT/UPDATE/DELETE statements, a consistent
+ * BatchGetItem). Each of these honours `dynamodb:LeadingKeys`; were one not to, its requests would
+ * be refused and the runtime would fall back to one request per record, never to wider access.
+ */
 const RECORD_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
 ];
 
 /**

@@ -50,7 +50,7 @@ describe('IdempotencyTable', () => {
     table.grant(role, 'analytics');
     const statements = Object.values(template(stack).findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement;
     expect(statements).toContainEqual(expect.objectContaining({
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:BatchGetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'],
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['analytics#*'] } },
     }));
     expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt']) }));

@@ -179,7 +179,7 @@ describe('WorkQueue with a handler: wired exactly like a fan-out consumer', () =
       { Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], Resource: arnOf(stack, work.deadLetterQueue as never) },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:BatchGetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'],
         Resource: arnOf(stack, table.table as never),
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['invoices#*'] } },
       },
