@@ -12,8 +12,8 @@ import { validateAllProps } from './private/validation';
 /**
  * What the runtime does to its idempotency records: claim, read, complete, release, transact, one
  * record at a time or batched (PartiQL INSERT/UPDATE/DELETE statements, a consistent
- * BatchGetItem). Each of these honours `dynamodb:LeadingKeys`; were one not to, its requests would
- * be refused and the runtime would fall back to one request per record, never to wider access.
+ * BatchGetItem), all under the one `dynamodb:LeadingKeys` condition: a request it does not match
+ * is refused, and the runtime then falls back to one request per record, never to wider access.
  */
 const RECORD_ACTIONS = [
   'dynamodb:GetItem',
