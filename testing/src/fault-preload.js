@@ -49,9 +49,10 @@ exports.install = function install(faults) {
 };
 
 /**
- * Whether a request marks an idempotency record completed: an update of the idempotency table
- * whose `SET` assigns `COMPLETED` to the `status` attribute (the record format of
- * docs/ARCHITECTURE.md), alone or inside the transaction that carries it.
+ * Whether a request marks an idempotency record completed (the record format of
+ * docs/ARCHITECTURE.md), in any of the runtime's ways: an update of the idempotency table whose
+ * `SET` assigns `COMPLETED` to `status`, alone or in a transaction; a transaction that puts a
+ * COMPLETED record (claim-free handlers); a batch of PartiQL statements one of which sets it.
  * @param {string} commandName @param {any} input @param {string | undefined} table
  */
 function completes(commandName, input, table) {
@@ -59,9 +60,31 @@ function completes(commandName, input, table) {
     return setsCompleted(input, table);
   }
   if (commandName === 'TransactWriteItemsCommand') {
-    return (input.TransactItems ?? []).some((/** @type {any} */ item) => setsCompleted(item.Update, table));
+    return (input.TransactItems ?? []).some((/** @type {any} */ item) => setsCompleted(item.Update, table) || putsCompleted(item.Put, table));
+  }
+  if (commandName === 'BatchExecuteStatementCommand') {
+    return (input.Statements ?? []).some((/** @type {any} */ statement) => statementSetsCompleted(statement, table));
   }
   return false;
+}
+
+/** @param {any} put @param {string | undefined} table */
+function putsCompleted(put, table) {
+  return Boolean(put) && put.TableName === table && put.Item?.status?.S === 'COMPLETED';
+}
+
+/**
+ * A PartiQL `UPDATE "<table>" SET "status" = ? …` whose parameter for that `?` is COMPLETED.
+ * @param {any} statement @param {string | undefined} table
+ */
+function statementSetsCompleted(statement, table) {
+  const text = statement?.Statement ?? '';
+  const at = text.indexOf('"status" = ?');
+  if (!text.startsWith(`UPDATE "${table}"`) || at < 0) {
+    return false;
+  }
+  const index = (text.slice(0, at).match(/\?/g) ?? []).length;
+  return statement.Parameters?.[index]?.S === 'COMPLETED';
 }
 
 /** @param {any} update @param {string | undefined} table */
