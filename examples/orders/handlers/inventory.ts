@@ -1,5 +1,5 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { createConsumer } from '@cdk-fanout/runtime';
+import { createConsumer } from '@cdk-fanout/runtime/consumer';
 import { OrderCreated, STOCK_TABLE_ENV } from '../events';
 
 const stockTable = process.env[STOCK_TABLE_ENV];
