@@ -8,7 +8,7 @@
  */
 import { connect, type ChannelModel, type GetMessage } from 'amqplib';
 import { z } from 'zod';
-import { consumeRabbitMq, declareTopology, PoisonMessageError, RabbitMqPublisher, type RabbitMqConsumer } from '@cdk-fanout/runtime/rabbitmq';
+import { consumeRabbitMq, declareTopology, PoisonMessageError, RabbitMqPublisher, type RunningRabbitMqConsumer } from '@cdk-fanout/runtime/rabbitmq';
 import { captureLogs, createIdempotencyTable, dynamoDbClient, getItem } from '@cdk-fanout/testing';
 import { brokerUrl, describeWithBroker, drainQueue, unique, waitFor } from './support';
 
@@ -26,7 +26,7 @@ describeWithBroker('RabbitMQ end to end: 200 envelopes, duplicates, poison, retr
   const ddb = dynamoDbClient();
   let tableName: string;
   const connections: ChannelModel[] = [];
-  const consumers: RabbitMqConsumer[] = [];
+  const consumers: RunningRabbitMqConsumer[] = [];
 
   /** Effects per consumer and envelope id: how often a handler ran to success. */
   const effects = { billing: new Map<string, number>(), shipping: new Map<string, number>() };

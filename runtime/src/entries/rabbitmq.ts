@@ -8,7 +8,7 @@
 export { declareTopology, topologyPlan, DELIVERY_LIMIT_RANGE, type BindingSpec, type ConsumerQueueSpec, type DeclareTopologyOptions, type ExchangeSpec, type QueueDeclaration, type TopologyDeclared, type TopologyPlan, type TopologySpec } from '../rabbitmq/topology.js';
 export { DEFAULT_DELIVERY_LIMIT, rabbitMqNames, type RabbitMqConsumerNames } from '../rabbitmq/names.js';
 export { RabbitMqPublisher, RABBITMQ_PUBLISHER_OPTION_RANGES, type RabbitMqBatchEntry, type RabbitMqBatchEntryResult, type RabbitMqPublisherOptions, type RabbitMqPublishOptions, type RabbitMqPublishResult } from '../rabbitmq/publisher.js';
-export { consumeRabbitMq, type ConsumeRabbitMqOptions, type RabbitMqConsumer, type RabbitMqConsumerStats } from '../rabbitmq/consumer.js';
+export { consumeRabbitMq, type ConsumeRabbitMqOptions, type RunningRabbitMqConsumer, type RabbitMqConsumerStats } from '../rabbitmq/consumer.js';
 export { amqpMessageOf, amqpRecord, AMQP_EVENT_SOURCE } from '../rabbitmq/record.js';
 export { createEnvelope, type Envelope, type EnvelopeInput } from '../envelope.js';
 export { PoisonMessageError, type PoisonReason } from '../poison-message-error.js';

@@ -73,8 +73,8 @@ export interface RabbitMqConsumerStats {
   readonly maxRunning: number;
 }
 
-/** A consumer started by `consumeRabbitMq`. */
-export interface RabbitMqConsumer {
+/** A consumer `consumeRabbitMq` started: its queue, its figures, and how to stop it. (`RabbitMqConsumer` is the construct of a Lambda consumer.) */
+export interface RunningRabbitMqConsumer {
   readonly queue: string;
   readonly consumerTag: string;
   stats(): RabbitMqConsumerStats;
@@ -117,7 +117,7 @@ interface Delivery {
  * `prefetch` bounds the messages delivered and not yet settled; `maxConcurrency` the handlers
  * running. No reconnection: when the channel closes, `closed` settles with the reason.
  */
-export async function consumeRabbitMq<H extends Record<string, unknown>>(options: ConsumeRabbitMqOptions<H>): Promise<RabbitMqConsumer> {
+export async function consumeRabbitMq<H extends Record<string, unknown>>(options: ConsumeRabbitMqOptions<H>): Promise<RunningRabbitMqConsumer> {
   if (typeof options !== 'object' || options === null) throw new Error(`${OWNER}: options must be an object, got ${describeValue(options)}`);
   const connection = options.connection;
   if (typeof connection?.createConfirmChannel !== 'function' || typeof connection.createChannel !== 'function') {
