@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { IDEMPOTENCY_KEY_SEPARATOR } from './names.js';
 import { claimUpFront, type ClaimAnswer } from './batch-claims.js';
 import { BatchRequests } from './batch-requests.js';
@@ -32,7 +32,8 @@ import { countOutcomes, type FailureCause, type Outcome } from './outcome.js';
 import { payloadHash } from './payload-hash.js';
 import { PoisonMessageError } from './poison-message-error.js';
 import { unwrapRecord } from './record.js';
-import { groupIntoLanes, runLanes } from './scheduler.js';
+import { runLanes } from './scheduler.js';
+import { sourceBatch } from './sources/recognise.js';
 import { validateData } from './schema.js';
 
 /** The part of the Lambda context the consumer reads; a real `Context` fits. */
@@ -41,8 +42,14 @@ export interface LambdaContextLike {
   readonly awsRequestId?: string;
 }
 
-/** A Lambda handler for an SQS event source with `reportBatchItemFailures` on (assignable to `SQSHandler`). */
-export type ConsumerHandler = (event: SQSEvent, context?: LambdaContextLike) => Promise<SQSBatchResponse>;
+/**
+ * The Lambda handler of a consumer, for every event source it reads (recognised from the event):
+ * SQS and Kinesis with `reportBatchItemFailures` on. Assignable to `SQSHandler` and `KinesisStreamHandler`.
+ */
+export interface ConsumerHandler {
+  (event: SQSEvent, context?: LambdaContextLike): Promise<SQSBatchResponse>;
+  (event: KinesisStreamEvent, context?: LambdaContextLike): Promise<KinesisStreamBatchResponse>;
+}
 
 /** A record ready for its handler. */
 interface Prepared {
@@ -366,8 +373,9 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
     }
   }
 
-  return async (event, context) => {
-    const records = event.Records ?? [];
+  const handle = async (event: unknown, context?: LambdaContextLike): Promise<unknown> => {
+    const source = sourceBatch(event);
+    const { records, lanes } = source;
     const batchLogger = withFields(logger, { consumer: config.consumerName, requestId: context?.awsRequestId });
     const batch: Batch = {
       remainingMs: () => (typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined),
@@ -379,9 +387,6 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
     const preparations = await Promise.all(records.map(prepare));
     if (batch.writes.batched) await claimBatch(preparations, batch);
     const results: RecordResult[] = new Array(records.length);
-    // Queue type from the source ARN: standard (fair) queues may carry group ids too, without ordering.
-    const fifo = records[0]?.eventSourceARN?.endsWith('.fifo') ?? false;
-    const lanes = groupIntoLanes(records.map((_, index) => index), (index) => (fifo ? records[index].attributes?.MessageGroupId : undefined));
     await runLanes(
       lanes,
       config.maxConcurrency,
@@ -391,11 +396,11 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
         return results[index].kind !== 'failed';
       },
       (index) => {
-        batch.logger.warn('not started: an earlier record of its message group failed', { messageId: records[index].messageId, cause: 'earlier-record-in-group-failed' });
+        batch.logger.warn('not started: an earlier record of its lane (message group, shard or partition) failed', { messageId: records[index].messageId, cause: 'earlier-record-in-group-failed' });
         results[index] = failed('earlier-record-in-group-failed');
       },
     );
-    // Claims no record used (its group stopped, time ran out): released, so the redelivery need not wait for their locks.
+    // Claims no record used (its lane stopped, time ran out): released, so the redelivery need not wait for their locks.
     for (const { request, answer } of batch.claims.values()) {
       if (!('result' in answer) || answer.result.claimed) await batch.writes.release({ key: request.key, token: request.token }, batch.logger);
     }
@@ -406,8 +411,9 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
     if (config.metricsNamespace) {
       writeLine(emfLine(config.metricsNamespace, config.consumerName ?? 'unnamed', counts, Date.now()));
     }
-    return { batchItemFailures: records.filter((_, index) => outcomes[index].kind === 'failed').map((record) => ({ itemIdentifier: record.messageId })) };
+    return source.respond(outcomes);
   };
+  return handle as ConsumerHandler;
 }
 
 function resultOf(answer: ClaimAnswer) {
