@@ -93,11 +93,18 @@ export class LocalDeployment {
   }
 
   /**
-   * The queue and dead-letter queue of a fan-out consumer, by its name or construct id
-   * (`order-history` or `OrderHistory`), found by the tags the constructs set.
+   * The queue and dead-letter queue of a consumer that reads an SQS queue (fan-out or work-queue
+   * consumer), by its name or construct id (`order-history` or `OrderHistory`), found by the tags
+   * the constructs set (the lookup `fanout dlq` uses). A consumer that owns only a dead-letter
+   * queue (stream, Kafka, RabbitMQ) is refused, naming that queue: nothing runs it locally.
    */
-  consumerQueues(consumer: string): ConsumerQueues<LocalQueue> {
-    return findConsumerQueues(this.stacks.flatMap((s) => [...s.queues.values()]), consumer, 'this app');
+  consumerQueues(consumer: string): ConsumerQueues<LocalQueue> & { readonly queue: LocalQueue } {
+    const { queue, deadLetterQueue, deadLetterRole } = findConsumerQueues(this.stacks.flatMap((s) => [...s.queues.values()]), consumer, 'this app');
+    if (!queue) {
+      throw new Error(`this app's consumer "${consumer}" has no queue of its own: it owns only a dead-letter queue (${deadLetterQueue.logicalId}, role ${deadLetterRole}), `
+        + 'and the local stack runs no stream, Kafka or RabbitMQ consumer');
+    }
+    return { queue, deadLetterQueue, deadLetterRole };
   }
 
   /** One line: what was left out, by type (alarms, dashboards, IAM…). */

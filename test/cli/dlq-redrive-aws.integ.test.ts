@@ -56,6 +56,7 @@ describe('fanout dlq redrive on AWS: the message move task', () => {
     new FanOutTopic(stack, 'Orders').addConsumer('Billing');
     const template = Template.fromStack(stack).toJSON();
     const { queue, deadLetterQueue } = findConsumerQueues(queuesOfTemplate(template), 'billing', 'test');
+    if (!queue) throw new Error('billing has a queue');
     const endpoint = await proxy({
       GetTemplate: [getTemplateResponse(template)],
       // The DLQ is looked up first, then the consumer's queue.

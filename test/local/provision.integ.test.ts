@@ -5,13 +5,14 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { App, Fn, Stack } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { failedIds } from '../../local/src/event-source-poller';
 import { LocalDeployment } from '@cdk-fanout/local';
-import { FanOutTopic, IdempotencyTable } from '../../lib';
+import { FanOutTopic, IdempotencyTable, StreamConsumer } from '../../lib';
 import { startTestStack } from './e2e-support';
 
 /** An app with one fan-out and resources the local stack has no stand-in for. */
@@ -44,7 +45,7 @@ describe('provisioning a synthesized app', () => {
     const { queue, deadLetterQueue: dlq } = local.consumerQueues('audit-trail');
     expect(stack.queues.size).toBe(2);
     // Found by the tags the constructs set, by consumer name or construct id alike.
-    expect(local.consumerQueues('AuditTrail')).toEqual({ queue, deadLetterQueue: dlq });
+    expect(local.consumerQueues('AuditTrail')).toEqual({ queue, deadLetterQueue: dlq, deadLetterRole: 'dead-letter-queue' });
     expect(queue.tags).toEqual({ 'fanout:consumer': 'audit-trail', 'fanout:role': 'queue' });
     expect(dlq.tags).toEqual({ 'fanout:consumer': 'audit-trail', 'fanout:role': 'dead-letter-queue' });
     expect(() => local.consumerQueues('audit')).toThrow('this app has no consumer "audit"; its consumers: audit-trail');
@@ -96,6 +97,28 @@ test('the same app started twice on the same emulators (no name prefix): the sec
     expect([...second.stacks[0].tables.values()]).toEqual([...first.stacks[0].tables.values()]);
   } finally {
     await second.stop();
+  }
+});
+
+test('a consumer that owns only a dead-letter queue (a stream consumer) is found by the same lookup, and refused: nothing runs it locally', async () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-provision-stream-'));
+  const app = new App({ outdir, builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Clicks');
+  const handler = new lambda.Function(stack, 'Python', {
+    runtime: lambda.Runtime.PYTHON_3_13, handler: 'index.handler', code: lambda.Code.fromInline('def handler(e, c): pass'),
+  });
+  new StreamConsumer(stack, 'ClickCounter', { stream: new kinesis.Stream(stack, 'Stream'), handler });
+  new FanOutTopic(stack, 'Orders').addConsumer('Billing');
+  app.synth();
+  const local = await startTestStack(outdir);
+  try {
+    const [dlq] = [...local.stacks[0].queues.values()].filter((queue) => queue.tags['fanout:role'] === 'failure-records');
+    expect(dlq.tags).toEqual({ 'fanout:consumer': 'click-counter', 'fanout:role': 'failure-records' });
+    expect(() => local.consumerQueues('ClickCounter')).toThrow(`this app's consumer "ClickCounter" has no queue of its own: it owns only a dead-letter queue `
+      + `(${dlq.logicalId}, role failure-records), and the local stack runs no stream, Kafka or RabbitMQ consumer`);
+    expect(local.consumerQueues('billing').deadLetterRole).toBe('dead-letter-queue');
+  } finally {
+    await local.stop();
   }
 });
 

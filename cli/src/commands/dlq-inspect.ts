@@ -1,16 +1,23 @@
 import { queueFacts } from '@cdk-fanout/runtime/redrive';
 import { optionalInteger, type Command } from './command';
-import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl, FORCE_OPTION, requireDeadLetterQueue } from './dlq-location';
+import { ROLE_FAILURE_RECORDS } from '@cdk-fanout/runtime/names';
+import { DLQ_LOCATION_OPTIONS, FORCE_OPTION, locateDeadLetterQueue, requireDeadLetterQueue } from './dlq-location';
 import { dlqRow, type DlqRow } from './dlq-row';
 import { cell, formatAge, formatTable } from './format';
+import { describeFailure } from './on-failure-record';
 import { peekMessages } from './peek';
 
 const DEFAULT_MAX = 100;
 
+/** The line over a listing of Lambda's on-failure records: they are not the messages. */
+export const ON_FAILURE_HEADER = 'Lambda\'s on-failure records: batch metadata (shard or partition, sequence number or offset range, the error), not the messages; '
+  + 'read those from the stream or topic, from the recorded position, while it still holds them.';
+
 export const dlqInspect: Command = {
   name: 'dlq inspect',
   summary: 'List the messages in a dead-letter queue and why they are there, without consuming them.',
-  description: 'Each listed message\'s receive count goes up by one.',
+  description: 'Each listed message\'s receive count goes up by one. A stream or Kafka consumer\'s dead-letter queue holds Lambda\'s on-failure records '
+    + '(where the failed batch is: shard or partition, sequence number or offset range; and why): they are listed as such.',
   options: {
     ...DLQ_LOCATION_OPTIONS,
     max: { type: 'string', value: 'N', description: `list at most N messages (default ${DEFAULT_MAX})` },
@@ -23,20 +30,31 @@ export const dlqInspect: Command = {
   ],
   async run(context) {
     const max = optionalInteger(context.values, 'max', 1) ?? DEFAULT_MAX;
-    const queueUrl = await deadLetterQueueUrl(context);
+    const location = await locateDeadLetterQueue(context);
+    const queueUrl = location.deadLetterQueueUrl;
     const sqs = context.clients.sqs();
     const queue = await queueFacts(sqs, queueUrl);
-    await requireDeadLetterQueue(context, sqs, queue, 'each inspection raises its messages\' receive counts until SQS dead-letters them');
+    await requireDeadLetterQueue(context, sqs, queue, 'each inspection raises its messages\' receive counts until SQS dead-letters them', location);
     const { messages, stillHidden } = await peekMessages(sqs, queueUrl, max);
     const now = Date.now();
     const rows = messages.map((message) => dlqRow(message, now));
     const { stdout, stderr } = context.io;
     if (context.values.json) {
-      stdout.write(`${JSON.stringify({ queueUrl, approximateMessages: queue.approximateMessages, messages: rows }, null, 2)}\n`);
+      const role = location.deadLetterRole === undefined ? {} : { deadLetterRole: location.deadLetterRole };
+      stdout.write(`${JSON.stringify({ queueUrl, ...role, approximateMessages: queue.approximateMessages, messages: rows }, null, 2)}\n`);
     } else if (rows.length === 0) {
       stdout.write(`${queueUrl} is empty.\n`);
     } else {
-      stdout.write(formatTable(['ID', 'TYPE', 'SOURCE', 'REASON', 'ERROR', 'RECEIVES', 'AGE'], rows.map(tableRow)));
+      // A stream or Kafka consumer's DLQ: Lambda's on-failure records first, then any poison its handler sent.
+      const onFailure = rows.filter((row) => row.onFailure !== undefined);
+      const others = rows.filter((row) => row.onFailure === undefined);
+      const tables: string[] = [];
+      if (onFailure.length > 0) {
+        tables.push(formatTable(['STREAM/TOPIC', 'SHARD/PARTITION', 'FIRST', 'LAST', 'BATCH', 'FAILURE', 'AGE'], onFailure.flatMap(onFailureRows)));
+      }
+      if (others.length > 0) tables.push(formatTable(['ID', 'TYPE', 'SOURCE', 'REASON', 'ERROR', 'RECEIVES', 'AGE'], others.map(tableRow)));
+      if (onFailure.length > 0 || location.deadLetterRole === ROLE_FAILURE_RECORDS) stdout.write(`${ON_FAILURE_HEADER}\n`);
+      stdout.write(tables.join('\n'));
       stdout.write(`${rows.length} of ~${queue.approximateMessages} message(s) in ${queueUrl}${listingNote(rows.length, max, queue.fifo)}\n`);
     }
     if (stillHidden > 0) {
@@ -55,6 +73,25 @@ function tableRow(row: DlqRow): string[] {
     String(row.receiveCount),
     row.ageSeconds === undefined ? '-' : formatAge(row.ageSeconds * 1000),
   ];
+}
+
+/**
+ * One line per shard or topic partition of the failed batch, its position in full (a cut
+ * sequence number or offset is of no use to re-read it).
+ */
+function onFailureRows(row: DlqRow): string[][] {
+  const record = row.onFailure!;
+  const age = row.ageSeconds === undefined ? '-' : formatAge(row.ageSeconds * 1000);
+  const ranges = record.ranges.length > 0 ? record.ranges : [{ streamOrTopic: '', shardOrPartition: '' }];
+  return ranges.map((range) => [
+    cell(range.streamOrTopic, 40),
+    cell(range.shardOrPartition, 30),
+    range.first ?? '-',
+    range.last ?? '-',
+    record.batchSize === undefined ? '-' : String(record.batchSize),
+    cell(describeFailure(record), 50),
+    age,
+  ]);
 }
 
 /**

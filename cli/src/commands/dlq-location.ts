@@ -1,6 +1,6 @@
 import { DescribeStackResourceCommand, GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { findConsumerQueues, queuesOfTemplate } from '@cdk-fanout/runtime/names';
+import { findConsumerQueues, queuesOfTemplate, type DeadLetterRole } from '@cdk-fanout/runtime/names';
 import { deadLetterSourceQueues, type QueueFacts } from '@cdk-fanout/runtime/redrive';
 import { optionalString, UsageError, type CommandContext, type OptionSpec } from './command';
 
@@ -13,32 +13,39 @@ export const DLQ_LOCATION_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 
 /** `--force`: of the commands that must not touch a live queue by mistake. */
 export const FORCE_OPTION: Readonly<Record<string, OptionSpec>> = {
-  force: { type: 'boolean', description: 'run on a queue even though it is not a dead-letter queue (no queue\'s redrive policy names it)' },
+  force: { type: 'boolean', description: 'with --queue-url: run on a queue even though it is not a dead-letter queue (no queue\'s redrive policy names it)' },
 };
+
+/** Where a dead-letter queue was found: its URL and, found by the stack's tags, its role and its consumer's queue. */
+export interface DeadLetterQueueLocation {
+  readonly deadLetterQueueUrl: string;
+  /** The consumer's queue; only when asked for (`withQueue`) and the consumer has one. */
+  readonly queueUrl?: string;
+  /** What the DLQ holds, by its `fanout:role` tag; absent for `--queue-url`, where nothing says. */
+  readonly deadLetterRole?: DeadLetterRole;
+}
 
 /**
  * Refuses a queue that is not a dead-letter queue — no queue's redrive policy names it
  * (ListDeadLetterSourceQueues) — unless `--force`: reading a live queue raises receive counts
  * until SQS dead-letters its messages, and purging one deletes work still to be done. `what`
- * says what the command would do to it.
+ * says what the command would do to it. A queue found by its tags (`--stack`/`--consumer`, so
+ * `deadLetterRole` is set) is known to be a dead-letter queue, though none names it when its
+ * consumer has no queue of its own (stream, Kafka, RabbitMQ): it is not asked about.
  */
-export async function requireDeadLetterQueue(context: CommandContext, sqs: SQSClient, queue: Pick<QueueFacts, 'url' | 'arn'>, what: string): Promise<void> {
-  if (context.values.force === true) return;
+export async function requireDeadLetterQueue(context: CommandContext, sqs: SQSClient, queue: Pick<QueueFacts, 'url' | 'arn'>, what: string, location: Pick<DeadLetterQueueLocation, 'deadLetterRole'> = {}): Promise<void> {
+  if (context.values.force === true || location.deadLetterRole !== undefined) return;
   if ((await deadLetterSourceQueues(sqs, queue.url, queue.arn)).length > 0) return;
   throw new Error(`${queue.url} is not a dead-letter queue (no queue's redrive policy names it): ${what}; pass --force to run on it anyway`);
 }
 
-/** The DLQ URL from `--queue-url`, or looked up from `--stack` and `--consumer`. */
-export async function deadLetterQueueUrl(context: CommandContext): Promise<string> {
-  return (await locateDeadLetterQueue(context)).deadLetterQueueUrl;
-}
-
 /**
- * The DLQ named by `--queue-url`, or by `--stack` and `--consumer`; with `withQueue`, the stack's
- * lookup also gives the consumer's own queue (the queue the DLQ's messages belong in). A bare
- * `--queue-url` says nothing about the consumer: `queueUrl` is then absent.
+ * The DLQ named by `--queue-url`, or by `--stack` and `--consumer`; the stack's lookup also gives
+ * what the DLQ holds (its role) and, with `withQueue`, the consumer's own queue when it has one
+ * (the queue the DLQ's messages belong in). A bare `--queue-url` says nothing about the consumer:
+ * `queueUrl` and `deadLetterRole` are then absent.
  */
-export async function locateDeadLetterQueue(context: CommandContext, { withQueue = false } = {}): Promise<{ deadLetterQueueUrl: string; queueUrl?: string }> {
+export async function locateDeadLetterQueue(context: CommandContext, { withQueue = false } = {}): Promise<DeadLetterQueueLocation> {
   const queueUrl = optionalString(context.values, 'queue-url');
   const stack = optionalString(context.values, 'stack');
   const consumer = optionalString(context.values, 'consumer');
@@ -56,15 +63,18 @@ export async function deadLetterQueueUrlFromStack(client: CloudFormationClient, 
 }
 
 /**
- * The URLs of a consumer's DLQ (and, with `withQueue`, its queue) in a deployed stack: the
- * deployed template names the queues by their tags (`findConsumerQueues`, the lookup the local
- * deployment uses too), then CloudFormation gives each resource's physical id, the queue URL.
+ * The URL and role of a consumer's DLQ (and, with `withQueue`, its queue's URL when it has one) in
+ * a deployed stack: the deployed template names the queues by their tags (`findConsumerQueues`,
+ * the lookup the local deployment uses too), then CloudFormation gives each resource's physical
+ * id, the queue URL.
  */
-export async function consumerQueueUrlsFromStack(client: CloudFormationClient, stack: string, consumer: string, { withQueue = false } = {}): Promise<{ deadLetterQueueUrl: string; queueUrl?: string }> {
+export async function consumerQueueUrlsFromStack(client: CloudFormationClient, stack: string, consumer: string, { withQueue = false } = {}): Promise<DeadLetterQueueLocation & { deadLetterRole: DeadLetterRole }> {
   const { TemplateBody } = await client.send(new GetTemplateCommand({ StackName: stack, TemplateStage: 'Original' }));
-  const { queue, deadLetterQueue } = findConsumerQueues(queuesOfTemplate(parseTemplate(TemplateBody, stack)), consumer, `stack ${stack}`);
+  const { queue, deadLetterQueue, deadLetterRole } = findConsumerQueues(queuesOfTemplate(parseTemplate(TemplateBody, stack)), consumer, `stack ${stack}`);
   const deadLetterQueueUrl = await physicalId(client, stack, deadLetterQueue.logicalId);
-  return withQueue ? { deadLetterQueueUrl, queueUrl: await physicalId(client, stack, queue.logicalId) } : { deadLetterQueueUrl };
+  return withQueue && queue
+    ? { deadLetterQueueUrl, queueUrl: await physicalId(client, stack, queue.logicalId), deadLetterRole }
+    : { deadLetterQueueUrl, deadLetterRole };
 }
 
 async function physicalId(client: CloudFormationClient, stack: string, logicalId: string): Promise<string> {

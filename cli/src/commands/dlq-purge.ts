@@ -2,7 +2,7 @@ import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { queueFacts } from '@cdk-fanout/runtime/redrive';
 import { type Command } from './command';
 import { confirm } from './confirm';
-import { DLQ_LOCATION_OPTIONS, deadLetterQueueUrl, FORCE_OPTION, requireDeadLetterQueue } from './dlq-location';
+import { DLQ_LOCATION_OPTIONS, FORCE_OPTION, locateDeadLetterQueue, requireDeadLetterQueue } from './dlq-location';
 
 export const dlqPurge: Command = {
   name: 'dlq purge',
@@ -18,10 +18,11 @@ export const dlqPurge: Command = {
     'fanout dlq purge --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/orders-billing-dlq --yes',
   ],
   async run(context) {
-    const queueUrl = await deadLetterQueueUrl(context);
+    const location = await locateDeadLetterQueue(context);
+    const queueUrl = location.deadLetterQueueUrl;
     const sqs = context.clients.sqs();
     const queue = await queueFacts(sqs, queueUrl);
-    await requireDeadLetterQueue(context, sqs, queue, 'purging it deletes messages still waiting to be processed');
+    await requireDeadLetterQueue(context, sqs, queue, 'purging it deletes messages still waiting to be processed', location);
     const { approximateMessages } = queue;
     if (context.values.yes !== true) {
       if (!context.io.stdinIsTTY) {

@@ -1,6 +1,7 @@
 import { MAX_MESSAGES_PER_SECOND, MoveTaskEndedError, redrive, type RedriveResult } from '@cdk-fanout/runtime/redrive';
-import { optionalInteger, optionalString, type Command } from './command';
-import { DLQ_LOCATION_OPTIONS, locateDeadLetterQueue } from './dlq-location';
+import { ROLE_FAILURE_RECORDS } from '@cdk-fanout/runtime/names';
+import { optionalInteger, optionalString, type Command, type CommandContext } from './command';
+import { DLQ_LOCATION_OPTIONS, locateDeadLetterQueue, type DeadLetterQueueLocation } from './dlq-location';
 import { progressBar } from './progress-bar';
 
 export const dlqRedrive: Command = {
@@ -26,7 +27,9 @@ export const dlqRedrive: Command = {
     const maxMessagesPerSecond = optionalInteger(context.values, 'rate', 1, MAX_MESSAGES_PER_SECOND);
     const to = optionalString(context.values, 'to');
     // By stack and consumer the template names the consumer's queue; by URL, redrive asks SQS which queue names the DLQ.
-    const { deadLetterQueueUrl: queueUrl, queueUrl: consumerQueueUrl } = await locateDeadLetterQueue(context, { withQueue: to === undefined });
+    const location = await locateDeadLetterQueue(context, { withQueue: to === undefined });
+    refuseWithoutQueue(context, location, to);
+    const { deadLetterQueueUrl: queueUrl, queueUrl: consumerQueueUrl } = location;
     const bar = progressBar(context.io);
     let result: RedriveResult;
     try {
@@ -49,6 +52,24 @@ export const dlqRedrive: Command = {
     context.io.stdout.write(context.values.json ? `${JSON.stringify(result, null, 2)}\n` : `${describeRedrive(queueUrl, result)}\n`);
   },
 };
+
+/**
+ * A consumer found by its tags that has no queue of its own has nowhere to redrive to: a stream or
+ * Kafka consumer's DLQ holds Lambda's on-failure records (batch metadata, not messages: moving
+ * them anywhere is no use, `--to` or not); a RabbitMQ consumer's holds poison its runtime sent,
+ * which may go to a queue named with `--to`.
+ */
+function refuseWithoutQueue(context: CommandContext, location: DeadLetterQueueLocation, to: string | undefined): void {
+  const consumer = String(context.values.consumer);
+  if (location.deadLetterRole === ROLE_FAILURE_RECORDS) {
+    throw new Error(`refusing to redrive ${location.deadLetterQueueUrl}: it holds Lambda's on-failure records of consumer "${consumer}" (where its failed batches are in the stream or topic), `
+      + 'not the messages, and the consumer has no queue; fix the cause, re-read the stream or topic from the recorded position (fanout dlq inspect shows it), then fanout dlq purge');
+  }
+  if (location.deadLetterRole !== undefined && location.queueUrl === undefined && to === undefined) {
+    throw new Error(`refusing to redrive ${location.deadLetterQueueUrl}: consumer "${consumer}" has no SQS queue to return its messages to (it reads a RabbitMQ queue; `
+      + 'these are the poison messages its runtime sent); fix the cause, then republish them with --to URL to a queue of your choice, or through the broker');
+  }
+}
 
 /** The outcome in a sentence or two: what moved (or would), where, how, and why that way. */
 export function describeRedrive(queueUrl: string, result: RedriveResult): string {

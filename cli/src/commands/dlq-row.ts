@@ -1,6 +1,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { ATTRIBUTE_ERROR, ATTRIBUTE_REASON } from '@cdk-fanout/runtime/names';
 import { parseEnvelope, unwrapRecord } from '@cdk-fanout/runtime/envelope';
+import { parseOnFailureRecord, type OnFailureRecord } from './on-failure-record';
 
 /** What `fanout dlq inspect` shows of one dead-lettered message (also its `--json` shape). */
 export interface DlqRow {
@@ -13,8 +14,10 @@ export interface DlqRow {
   /** `fanout.reason` / `fanout.error`: set when the consumer rejected it as poison; absent when SQS moved it after maxReceiveCount. */
   readonly reason?: string;
   readonly error?: string;
-  /** Why the body is not a valid envelope; absent when it is one. */
+  /** Why the body is not a valid envelope; absent when it is one, or an on-failure record. */
   readonly problem?: string;
+  /** Lambda's on-failure record (a stream or Kafka consumer's batch metadata), instead of an envelope. */
+  readonly onFailure?: OnFailureRecord;
   /** Receives before this inspection (its own receive is not counted). */
   readonly receiveCount: number;
   /** When the message was sent to the queue it is in, ISO 8601. */
@@ -29,9 +32,10 @@ export function dlqRow(message: Message, now: number): DlqRow {
   const body = message.Body ?? '';
   const sent = Number(message.Attributes?.SentTimestamp);
   const attributes = message.MessageAttributes ?? {};
+  const onFailure = parseOnFailureRecord(body);
   return {
     messageId: message.MessageId ?? '',
-    ...envelopeFields(body),
+    ...(onFailure ? { onFailure } : envelopeFields(body)),
     reason: attributes[ATTRIBUTE_REASON]?.StringValue,
     error: attributes[ATTRIBUTE_ERROR]?.StringValue,
     receiveCount: Math.max(0, Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1),
