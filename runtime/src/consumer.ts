@@ -33,6 +33,7 @@ import { payloadHash } from './payload-hash.js';
 import { PoisonMessageError } from './poison-message-error.js';
 import { unwrapRecord } from './record.js';
 import { runLanes } from './scheduler.js';
+import type { KafkaBatchResponse, KafkaEvent } from './sources/kafka.js';
 import { sourceBatch } from './sources/recognise.js';
 import { validateData } from './schema.js';
 
@@ -44,11 +45,13 @@ export interface LambdaContextLike {
 
 /**
  * The Lambda handler of a consumer, for every event source it reads (recognised from the event):
- * SQS and Kinesis with `reportBatchItemFailures` on. Assignable to `SQSHandler` and `KinesisStreamHandler`.
+ * SQS, Kinesis and Kafka (MSK, self-managed) with `reportBatchItemFailures` on. Assignable to
+ * `SQSHandler` and `KinesisStreamHandler`.
  */
 export interface ConsumerHandler {
   (event: SQSEvent, context?: LambdaContextLike): Promise<SQSBatchResponse>;
   (event: KinesisStreamEvent, context?: LambdaContextLike): Promise<KinesisStreamBatchResponse>;
+  (event: KafkaEvent, context?: LambdaContextLike): Promise<KafkaBatchResponse>;
 }
 
 /** A record ready for its handler. */
@@ -360,7 +363,9 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
   async function poison(record: SQSRecord, log: Logger, error: PoisonMessageError): Promise<Outcome> {
     const fields = { reason: error.reason, error: error.message };
     if (!deadLetterQueue) {
-      log.error('poison message; no dead-letter queue URL, so SQS moves it after maxReceiveCount', { ...fields, cause: 'poison-without-dead-letter-queue' });
+      // Reported failed: SQS moves it after maxReceiveCount; a stream's or Kafka mapping's retries end at its on-failure destination (a Kafka consumer's may be its dead-letter topic).
+      const deadLetterTopic = nonEmptyEnv('FANOUT_DEAD_LETTER_TOPIC');
+      log.error('poison message; no dead-letter queue URL: reported failed, so the event source\'s retries move it to its dead-letter destination', { ...fields, cause: 'poison-without-dead-letter-queue', ...(deadLetterTopic && { deadLetterTopic }) });
       return failed('poison-without-dead-letter-queue');
     }
     try {
@@ -414,6 +419,11 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
     return source.respond(outcomes);
   };
   return handle as ConsumerHandler;
+}
+
+function nonEmptyEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
 }
 
 function resultOf(answer: ClaimAnswer) {

@@ -6,6 +6,7 @@ export * from './aws';
 export * from './batch-log-totals';
 export * from './endpoints';
 export * from './faults';
+export * from './kafka-records';
 export * from './kinesis-records';
 export * from './middleware';
 export * from './queue-contents';

@@ -3,6 +3,7 @@
  * idempotency record) and the SQS client (poison to the dead-letter queue), not SNS.
  */
 export { createConsumer, type ConsumerHandler, type LambdaContextLike } from '../consumer.js';
+export { kafkaRecordOf, type KafkaBatchItemFailure, type KafkaBatchResponse, type KafkaEvent, type KafkaRecord } from '../sources/kafka.js';
 export { kinesisRecordOf } from '../sources/kinesis.js';
 export type { ClaimMode, CreateConsumerOptions, HandlerContext, IdempotencyOptions, SchemaOutput, TypeHandler } from '../consumer-options.js';
 export type { Envelope } from '../envelope.js';
