@@ -48,7 +48,7 @@ export function markdownReport(results: BenchResults): string {
     const present = SUBJECTS.filter((subject) => runtime.cpuPerRecord.batch100?.netMicros[subject.name]);
     const requests = runtime.requestsPerRecord;
 
-    lines.push('**Goals (issue 11)**: cdk-fanout as configured by default against Powertools 2.35 in its best configuration; ratios are medians of per-round ratios (IQR; min–max).', '');
+    lines.push('**Goals**: cdk-fanout as configured by default against Powertools 2.35 in its best configuration; ratios are medians of per-round ratios (IQR; min–max).', '');
     lines.push('| goal metric | value | goal |', '|---|---:|---|');
     for (const goal of results.goals.filter((g) => !g.metric.startsWith('synth'))) {
       const value = goal.spread ? `${fmt(goal.value, 3)} (${fmt(goal.spread.q1, 2)}–${fmt(goal.spread.q3, 2)}; ${fmt(goal.spread.min, 2)}–${fmt(goal.spread.max, 2)})` : fmt(goal.value, 3);
@@ -109,7 +109,7 @@ export function markdownReport(results: BenchResults): string {
     }));
     if (mismatch.length > 0) lines.push(`⚠ Requests per fresh record differ between the stand-in and DynamoDB Local: ${mismatch.join('; ')}.`, '');
     if (!present.some((subject) => subject.name !== OURS && subject.idempotency)) {
-      lines.push('Per-record mode: not in this runtime build (bench/subjects.ts `PER_RECORD_IDEMPOTENCY` is unset); cdk-fanout runs its only (default) path.', '');
+      lines.push('Per-record mode: left out (bench/subjects.ts `PER_RECORD_IDEMPOTENCY` is unset).', '');
     }
   }
 

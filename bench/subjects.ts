@@ -5,18 +5,17 @@
  */
 
 /**
- * The idempotency option that selects cdk-fanout's per-record path, now that the batched path is
- * the default (issue 11: `idempotency: { batching: false }` or similar). `undefined` while the
- * runtime has one path only: the per-record rows are then left out. Adding the mode is this line.
+ * The idempotency option that selects cdk-fanout's per-record path (one request per record and
+ * step) beside the batched default. Unset (`undefined`), the per-record rows are left out.
  */
-export const PER_RECORD_IDEMPOTENCY: Readonly<Record<string, unknown>> | undefined = undefined;
+export const PER_RECORD_IDEMPOTENCY: Readonly<Record<string, unknown>> | undefined = { batching: false };
 
 /**
- * The handler option of a claim-free transactional handler (issue 11: the effect commits with the
- * COMPLETED record, no claim first; `claim: 'at-commit'` in the runtime under way). `undefined`
- * while the runtime has no such option: the claim-free row is then left out. Adding it is this line.
+ * The type handler's option for a claim-free transactional handler: no claim before `handle`, its
+ * `ctx.transact` writes commit with the COMPLETED record in one transaction. Unset (`undefined`),
+ * the claim-free row is left out.
  */
-export const CLAIM_FREE_HANDLER: Readonly<Record<string, unknown>> | undefined = undefined;
+export const CLAIM_FREE_HANDLER: Readonly<Record<string, unknown>> | undefined = { claim: 'at-commit' };
 
 /** The handler modules in bench/handlers/, each bundled as a user's NodejsFunction would. */
 export const BUNDLES = {
