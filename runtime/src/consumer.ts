@@ -34,6 +34,7 @@ import { PoisonMessageError } from './poison-message-error.js';
 import { unwrapRecord } from './record.js';
 import { runLanes } from './scheduler.js';
 import type { KafkaBatchResponse, KafkaEvent } from './sources/kafka.js';
+import type { RabbitMqEvent } from './sources/rabbitmq.js';
 import { sourceBatch } from './sources/recognise.js';
 import { validateData } from './schema.js';
 
@@ -45,13 +46,15 @@ export interface LambdaContextLike {
 
 /**
  * The Lambda handler of a consumer, for every event source it reads (recognised from the event):
- * SQS, Kinesis and Kafka (MSK, self-managed) with `reportBatchItemFailures` on. Assignable to
- * `SQSHandler` and `KinesisStreamHandler`.
+ * SQS, Kinesis and Kafka (MSK, self-managed) with `reportBatchItemFailures` on, and Amazon MQ for
+ * RabbitMQ. Assignable to `SQSHandler` and `KinesisStreamHandler`.
  */
 export interface ConsumerHandler {
   (event: SQSEvent, context?: LambdaContextLike): Promise<SQSBatchResponse>;
   (event: KinesisStreamEvent, context?: LambdaContextLike): Promise<KinesisStreamBatchResponse>;
   (event: KafkaEvent, context?: LambdaContextLike): Promise<KafkaBatchResponse>;
+  /** Amazon MQ for RabbitMQ has no partial batch response: rejects (`RabbitMqBatchRetryError`) when any record must be retried. */
+  (event: RabbitMqEvent, context?: LambdaContextLike): Promise<void>;
 }
 
 /** A record ready for its handler. */

@@ -12,6 +12,7 @@ export * from './middleware';
 export * from './queue-contents';
 export * from './queues';
 export * from './rabbitmq-broker';
+export * from './rabbitmq-records';
 export * from './records';
 export * from './redeliveries';
 export * from './seed';

@@ -5,6 +5,7 @@
 export { createConsumer, type ConsumerHandler, type LambdaContextLike } from '../consumer.js';
 export { kafkaRecordOf, type KafkaBatchItemFailure, type KafkaBatchResponse, type KafkaEvent, type KafkaRecord } from '../sources/kafka.js';
 export { kinesisRecordOf } from '../sources/kinesis.js';
+export { RabbitMqBatchRetryError, rabbitMqMessageOf, type RabbitMqEvent, type RabbitMqEventMessage } from '../sources/rabbitmq.js';
 export type { ClaimMode, CreateConsumerOptions, HandlerContext, IdempotencyOptions, SchemaOutput, TypeHandler } from '../consumer-options.js';
 export type { Envelope } from '../envelope.js';
 export type { Logger } from '../logger.js';
