@@ -12,3 +12,6 @@ export function install(faults: FunctionFaults): void;
 
 /** A deterministic generator of numbers in [0, 1): the same seed gives the same sequence. */
 export function seededRandom(seed: number): () => number;
+
+/** Whether a DynamoDB request (the SDK command's name and input) marks an idempotency record of `table` completed. */
+export function completes(commandName: string, input: unknown, table: string | undefined): boolean;

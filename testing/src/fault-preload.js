@@ -118,3 +118,4 @@ function seededRandom(seed) {
 }
 
 exports.seededRandom = seededRandom;
+exports.completes = completes;
