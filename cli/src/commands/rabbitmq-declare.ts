@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'amqplib';
-import { declareTopology, topologyPlan, type TopologyPlan, type TopologySpec } from '@cdk-fanout/runtime/rabbitmq';
+import { declareTopology, topologyPlan, type TopologyPlan, type TopologySpec } from '@cdk-fanout/runtime/rabbitmq-topology';
 import { optionalString, requiredString, UsageError, type Command } from './command';
 
 const URL_ENV = 'FANOUT_AMQP_URL';

@@ -5,8 +5,7 @@
  * Lambda. Bring your own amqplib connection (`amqplib`, an optional peer dependency: this entry
  * only uses its types).
  */
-export { declareTopology, topologyPlan, DELIVERY_LIMIT_RANGE, type BindingSpec, type ConsumerQueueSpec, type DeclareTopologyOptions, type ExchangeSpec, type QueueDeclaration, type TopologyDeclared, type TopologyPlan, type TopologySpec } from '../rabbitmq/topology.js';
-export { DEFAULT_DELIVERY_LIMIT, rabbitMqNames, type RabbitMqConsumerNames } from '../rabbitmq/names.js';
+export * from './rabbitmq-topology.js';
 export { RabbitMqPublisher, RABBITMQ_PUBLISHER_OPTION_RANGES, type RabbitMqBatchEntry, type RabbitMqBatchEntryResult, type RabbitMqPublisherOptions, type RabbitMqPublishOptions, type RabbitMqPublishResult } from '../rabbitmq/publisher.js';
 export { consumeRabbitMq, type ConsumeRabbitMqOptions, type RunningRabbitMqConsumer, type RabbitMqConsumerStats } from '../rabbitmq/consumer.js';
 export { amqpMessageOf, amqpRecord, AMQP_EVENT_SOURCE } from '../rabbitmq/record.js';
