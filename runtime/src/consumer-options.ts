@@ -9,6 +9,7 @@ import { ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE, ENVELOPE_VERSION
 import type { Envelope } from './envelope.js';
 import type { Logger } from './logger.js';
 import type { MetricsOptions } from './metrics.js';
+import { defaultClientConfig } from './client-config.js';
 
 /** What a handler gets besides the validated data. */
 export interface HandlerContext {
@@ -237,7 +238,7 @@ export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env
     idempotency,
     deadLetter: deadLetterQueueUrl === undefined
       ? undefined
-      : { queueUrl: deadLetterQueueUrl, client: lazy(() => options.sqsClient ?? new SQSClient({ cacheMiddleware: true })) },
+      : { queueUrl: deadLetterQueueUrl, client: lazy(() => options.sqsClient ?? new SQSClient(defaultClientConfig())) },
     unknownType: options.unknownType ?? 'poison',
     maxConcurrency,
     minRemainingTimeMs,
@@ -257,7 +258,7 @@ function resolveIdempotency(options: IdempotencyOptions | false | undefined, env
   }
   return {
     tableName,
-    client: options?.client ?? new DynamoDBClient({ cacheMiddleware: true }),
+    client: options?.client ?? new DynamoDBClient(defaultClientConfig()),
     expiresAfterSeconds: integerInRange(OWNER, 'idempotency.expiresAfterSeconds', options?.expiresAfterSeconds, 86_400, 1, MAX_EXPIRES_AFTER_SECONDS),
     lockFallbackMs: integerInRange(OWNER, 'idempotency.lockFallbackMs', options?.lockFallbackMs, 60_000, 100, LAMBDA_MAX_TIMEOUT_MS),
     localCacheMaxItems: integerInRange(OWNER, 'idempotency.localCacheMaxItems', options?.localCacheMaxItems, 0, 0, 1_000_000),

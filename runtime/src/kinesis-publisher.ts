@@ -11,6 +11,7 @@ import { type CallOutcome, type EntryError, PublishFailedError, sendInBatches } 
 import { buildEnvelope, checkSize, type SizeLimit, utf8Bytes } from './publish-envelope.js';
 import { checkSdkClient, nonEmptyString, optionsObject, retryOptions } from './publisher-options.js';
 import { isWellFormed } from './unicode.js';
+import { defaultClientConfig } from './client-config.js';
 
 /** Kinesis's limit for one record: its data plus its partition key, in bytes. */
 export const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
@@ -119,7 +120,7 @@ export class KinesisPublisher {
     this.source = nonEmptyString('KinesisPublisher', 'source', options.source);
     ({ maxAttempts: this.maxAttempts, retryBaseDelayMs: this.retryBaseDelayMs } = retryOptions('KinesisPublisher', options));
     if (options.client !== undefined) checkSdkClient('KinesisPublisher', 'a KinesisClient', options.client);
-    this.client = options.client ?? new KinesisClient({ cacheMiddleware: true, maxAttempts: 1 });
+    this.client = options.client ?? new KinesisClient(defaultClientConfig({ maxAttempts: 1 }));
     installAttemptBudget(this.client);
   }
 

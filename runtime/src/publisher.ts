@@ -7,6 +7,7 @@ import { describeValue } from './describe-value.js';
 import { backoff, type CallOutcome, chunkBySize, MISSING_FROM_RESPONSE, sendInBatches } from './publish-batches.js';
 import { buildEnvelope, checkSize, deduplicationIdFor, FIFO_ID_PATTERN, messageBytes, type SizeLimit, stringAttributes } from './publish-envelope.js';
 import { checkSdkClient, nonEmptyString, optionsObject, retryOptions } from './publisher-options.js';
+import { defaultClientConfig } from './client-config.js';
 
 export { deduplicationIdFor } from './publish-envelope.js';
 export { EARLIER_ENTRY_FAILED, MAX_RETRY_DELAY_MS, MISSING_FROM_RESPONSE } from './publish-batches.js';
@@ -131,7 +132,7 @@ export class Publisher {
     this.source = nonEmptyString('Publisher', 'source', options.source);
     ({ maxAttempts: this.maxAttempts, retryBaseDelayMs: this.retryBaseDelayMs } = retryOptions('Publisher', options));
     if (options.client !== undefined) checkSdkClient('Publisher', 'an SNSClient', options.client);
-    this.client = options.client ?? new SNSClient({ cacheMiddleware: true, maxAttempts: 1 });
+    this.client = options.client ?? new SNSClient(defaultClientConfig({ maxAttempts: 1 }));
     installAttemptBudget(this.client);
     this.fifo = this.topicArn.endsWith('.fifo');
   }

@@ -4,6 +4,7 @@ import { runMessageMoveTask } from './message-move-task.js';
 import { queueFacts, type QueueFacts } from './queue-facts.js';
 import { copyMessages } from './redrive-copy.js';
 import { isUnsupportedOperation } from './unsupported-operation.js';
+import { defaultClientConfig } from './client-config.js';
 
 /**
  * How messages are moved: by SQS itself (`StartMessageMoveTask`, standard queues), or by this
@@ -154,7 +155,7 @@ export class MoveTaskEndedError extends Error {
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   checkOptions(options);
-  const client = options.client ?? new SQSClient(defaultClientConfig(options));
+  const client = options.client ?? new SQSClient(redriveClientConfig(options));
   try {
     return await redriveWith(client, options);
   } finally {
@@ -209,18 +210,10 @@ async function redriveWith(client: SQSClient, options: RedriveOptions): Promise<
   return { method, reason, ...summary, moved, destinationQueueUrl };
 }
 
-/**
- * The default client's configuration: without timeouts, a request to an endpoint that accepts
- * the connection and never answers waits for ever. The request timeout runs from the start of
- * the request, so it covers a receive's long poll too; without `throwOnRequestTimeout` the SDK
- * would only log a warning.
- */
-export function defaultClientConfig(options: Pick<RedriveOptions, 'timeoutSeconds' | 'waitTimeSeconds'>) {
-  const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-  return {
-    cacheMiddleware: true,
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs + (options.waitTimeSeconds ?? 1) * 1000, throwOnRequestTimeout: true },
-  };
+
+/** The default client's configuration: the request timeout runs from the start of a request, so it also covers a receive's long poll. */
+export function redriveClientConfig(options: Pick<RedriveOptions, 'timeoutSeconds' | 'waitTimeSeconds'>) {
+  return defaultClientConfig({ timeoutMs: (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, extraRequestMs: (options.waitTimeSeconds ?? 1) * 1000 });
 }
 
 /**

@@ -9,6 +9,7 @@ import { type AttemptBudget, callFailure, entryFailure, installAttemptBudget, se
 import { type CallOutcome, type EntryError, MISSING_FROM_RESPONSE, PublishFailedError, sendInBatches } from './publish-batches.js';
 import { buildEnvelope, checkSize, deduplicationIdFor, type EnvelopeFields, FIFO_ID_PATTERN, messageBytes, type SizeLimit, stringAttributes } from './publish-envelope.js';
 import { checkSdkClient, nonEmptyString, optionsObject, retryOptions } from './publisher-options.js';
+import { defaultClientConfig } from './client-config.js';
 
 /** SQS's limit for one message, attributes included, and for all messages of one SendMessageBatch together. */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -107,7 +108,7 @@ export class SqsPublisher {
     this.source = nonEmptyString('SqsPublisher', 'source', options.source);
     ({ maxAttempts: this.maxAttempts, retryBaseDelayMs: this.retryBaseDelayMs } = retryOptions('SqsPublisher', options));
     if (options.client !== undefined) checkSdkClient('SqsPublisher', 'an SQSClient', options.client);
-    this.client = options.client ?? new SQSClient({ cacheMiddleware: true, maxAttempts: 1 });
+    this.client = options.client ?? new SQSClient(defaultClientConfig({ maxAttempts: 1 }));
     installAttemptBudget(this.client);
     this.fifo = this.queueUrl.endsWith('.fifo');
   }

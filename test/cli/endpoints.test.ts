@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { redrive } from '@cdk-fanout/runtime/redrive';
 import { DEFAULT_TIMEOUT_SECONDS, globalOptions } from '../../cli/src/commands/common';
-import { defaultClientConfig } from '../../runtime/src/redrive';
+import { redriveClientConfig } from '../../runtime/src/redrive';
 import { fanout } from './support/run';
 
 const ONE_LINE = /^[^\n]+\n$/;
@@ -92,8 +92,8 @@ describe('redrive() without a client of its own', () => {
   }, 30_000);
 
   test('by default 30 s to connect, and 30 s plus the long poll for an answer', () => {
-    expect(defaultClientConfig({})).toEqual({ cacheMiddleware: true, requestHandler: { connectionTimeout: 30_000, requestTimeout: 31_000, throwOnRequestTimeout: true } });
-    expect(defaultClientConfig({ timeoutSeconds: 5, waitTimeSeconds: 20 }).requestHandler).toMatchObject({ connectionTimeout: 5000, requestTimeout: 25_000 });
+    expect(redriveClientConfig({})).toEqual({ cacheMiddleware: true, requestHandler: { connectionTimeout: 30_000, requestTimeout: 31_000, throwOnRequestTimeout: true } });
+    expect(redriveClientConfig({ timeoutSeconds: 5, waitTimeSeconds: 20 }).requestHandler).toMatchObject({ connectionTimeout: 5000, requestTimeout: 25_000 });
   });
 });
 
