@@ -5,9 +5,10 @@
  * in the shape Lambda documents.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createConsumer, type IdempotencyOptions } from '@cdk-fanout/runtime';
-import { captureLogs, createIdempotencyTable, dynamoDbClient, envelope, getItem, kafkaEvent, kafkaEventRecord, lambdaContext } from '@cdk-fanout/testing';
+import type { IdempotencyOptions } from '@cdk-fanout/runtime';
+import { createIdempotencyTable, dynamoDbClient, envelope, getItem, kafkaEvent, kafkaEventRecord, lambdaContext } from '@cdk-fanout/testing';
 import { IDEMPOTENCY_MODES } from './support/idempotency-modes';
+import { recordingConsumer } from './support/step-consumers';
 
 const CONSUMER = 'topic-consumer';
 
@@ -20,25 +21,7 @@ beforeAll(async () => {
 afterAll(() => dynamodb.destroy());
 
 describe.each(IDEMPOTENCY_MODES)('%s', (_name, mode: Pick<IdempotencyOptions, 'batching'>) => {
-  function topicConsumer(failing: Set<string>) {
-    const effects: string[] = [];
-    const logs = captureLogs();
-    const handler = createConsumer({
-      consumerName: CONSUMER,
-      idempotency: { tableName: table, client: dynamodb, ...mode },
-      logger: logs.logger,
-      handlers: {
-        'order.step': {
-          handle: (data) => {
-            const { name } = data as { name: string };
-            if (failing.has(name)) throw new Error(`${name} failed`);
-            effects.push(name);
-          },
-        },
-      },
-    });
-    return { handler, effects, logs };
-  }
+  const topicConsumer = (failing: Set<string>) => recordingConsumer(CONSUMER, { tableName: table, client: dynamodb, ...mode }, failing);
 
   test('a partition redelivered from its reported failure applies each effect once', async () => {
     const failing = new Set(['a2']);

@@ -3,46 +3,14 @@
  * `<topic>-<partition>`, base64 key and value, headers as byte arrays): lanes are partitions in
  * offset order, the first retryable failure of a partition stops it and is reported as
  * `{ partition, offset }`; poison goes to the DLQ and does not stop the partition. No broker runs
- * here: these are the documented event shapes, generated. The DLQ client is a fake.
+ * here: these are the documented event shapes, generated. The DLQ client is a recording stand-in (support/step-consumers.ts).
  */
 import fc from 'fast-check';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createConsumer, kafkaRecordOf, PoisonMessageError, type CreateConsumerOptions } from '@cdk-fanout/runtime';
+import { createConsumer, kafkaRecordOf, type CreateConsumerOptions } from '@cdk-fanout/runtime';
 import { captureLogs, envelope, kafkaEvent, kafkaEventRecord, lambdaContext, MSK_CLUSTER_ARN } from '@cdk-fanout/testing';
+import { fateConsumer, type Fate } from './support/step-consumers';
 
-const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/orders-billing-dlq';
-
-type Fate = 'ok' | 'fail' | 'poison';
-
-function fakeSqs() {
-  const sent: { QueueUrl?: string; MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> }[] = [];
-  const client = { send: async (command: { input: (typeof sent)[number] }) => { sent.push(command.input); return {}; } } as unknown as SQSClient;
-  return { sent, client };
-}
-
-function consumer(handle: (data: { name: string; fate: Fate }) => unknown, options: Omit<CreateConsumerOptions, 'handlers'> = {}) {
-  const dlq = fakeSqs();
-  const logs = captureLogs();
-  const handler = createConsumer({
-    consumerName: 'kafka',
-    idempotency: false,
-    deadLetterQueueUrl: DLQ_URL,
-    sqsClient: dlq.client,
-    logger: logs.logger,
-    handlers: {
-      'order.step': {
-        handle: async (data) => {
-          const step = data as { name: string; fate: Fate };
-          await handle(step);
-          if (step.fate === 'fail') throw new Error(`${step.name} failed`);
-          if (step.fate === 'poison') throw new PoisonMessageError('non-retryable', `${step.name} is poison`);
-        },
-      },
-    },
-    ...options,
-  });
-  return { handler, dlq, logs };
-}
+const consumer = (handle: (data: { name: string; fate: Fate }) => unknown, options: Omit<CreateConsumerOptions, 'handlers'> = {}) => fateConsumer('kafka', handle, options);
 
 const step = (name: string, fate: Fate, partition: number, offset: number, topic = 'orders') =>
   kafkaEventRecord(envelope('order.step', { name, fate }), { partition, offset, topic });

@@ -4,9 +4,10 @@
  * shard's up-front claims are released, so the redelivery runs them at once. Both idempotency modes.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createConsumer, type IdempotencyOptions } from '@cdk-fanout/runtime';
-import { captureLogs, createIdempotencyTable, dynamoDbClient, envelope, getItem, kinesisEvent, kinesisStreamRecord, lambdaContext } from '@cdk-fanout/testing';
+import type { IdempotencyOptions } from '@cdk-fanout/runtime';
+import { createIdempotencyTable, dynamoDbClient, envelope, getItem, kinesisEvent, kinesisStreamRecord, lambdaContext } from '@cdk-fanout/testing';
 import { IDEMPOTENCY_MODES } from './support/idempotency-modes';
+import { recordingConsumer } from './support/step-consumers';
 
 const CONSUMER = 'stream';
 
@@ -19,25 +20,7 @@ beforeAll(async () => {
 afterAll(() => dynamodb.destroy());
 
 describe.each(IDEMPOTENCY_MODES)('%s', (_name, mode: Pick<IdempotencyOptions, 'batching'>) => {
-  function streamConsumer(failing: Set<string>) {
-    const effects: string[] = [];
-    const logs = captureLogs();
-    const handler = createConsumer({
-      consumerName: CONSUMER,
-      idempotency: { tableName: table, client: dynamodb, ...mode },
-      logger: logs.logger,
-      handlers: {
-        'order.step': {
-          handle: (data) => {
-            const { name } = data as { name: string };
-            if (failing.has(name)) throw new Error(`${name} failed`);
-            effects.push(name);
-          },
-        },
-      },
-    });
-    return { handler, effects, logs };
-  }
+  const streamConsumer = (failing: Set<string>) => recordingConsumer(CONSUMER, { tableName: table, client: dynamodb, ...mode }, failing);
 
   test('a redelivered shard applies each effect once: records processed before its failure are duplicates', async () => {
     const failing = new Set(['a2']);

@@ -2,46 +2,14 @@
  * Kinesis events (the shape Lambda documents: base64 `data`, `eventID` = `<shard id>:<sequence
  * number>`): lanes are shards in sequence order, the first retryable failure of a shard stops it
  * and is the one reported; poison goes to the DLQ and does not stop the shard. No network: the DLQ
- * client is a fake.
+ * client is a recording stand-in (support/step-consumers.ts).
  */
 import fc from 'fast-check';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createConsumer, kinesisRecordOf, PoisonMessageError, type CreateConsumerOptions } from '@cdk-fanout/runtime';
+import { createConsumer, kinesisRecordOf, type CreateConsumerOptions } from '@cdk-fanout/runtime';
 import { captureLogs, envelope, kinesisEvent, kinesisStreamRecord, lambdaContext, STREAM_ARN } from '@cdk-fanout/testing';
+import { DLQ_URL, fateConsumer, type Fate } from './support/step-consumers';
 
-const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/orders-billing-dlq';
-
-type Fate = 'ok' | 'fail' | 'poison';
-
-function fakeSqs() {
-  const sent: { QueueUrl?: string; MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> }[] = [];
-  const client = { send: async (command: { input: (typeof sent)[number] }) => { sent.push(command.input); return {}; } } as unknown as SQSClient;
-  return { sent, client };
-}
-
-function consumer(handle: (data: { name: string; fate: Fate }) => unknown, options: Omit<CreateConsumerOptions, 'handlers'> = {}) {
-  const dlq = fakeSqs();
-  const logs = captureLogs();
-  const handler = createConsumer({
-    consumerName: 'kinesis',
-    idempotency: false,
-    deadLetterQueueUrl: DLQ_URL,
-    sqsClient: dlq.client,
-    logger: logs.logger,
-    handlers: {
-      'order.step': {
-        handle: async (data) => {
-          const step = data as { name: string; fate: Fate };
-          await handle(step);
-          if (step.fate === 'fail') throw new Error(`${step.name} failed`);
-          if (step.fate === 'poison') throw new PoisonMessageError('non-retryable', `${step.name} is poison`);
-        },
-      },
-    },
-    ...options,
-  });
-  return { handler, dlq, logs };
-}
+const consumer = (handle: (data: { name: string; fate: Fate }) => unknown, options: Omit<CreateConsumerOptions, 'handlers'> = {}) => fateConsumer('kinesis', handle, options);
 
 const step = (name: string, fate: Fate, shard: number, sequenceNumber: number) =>
   kinesisStreamRecord(envelope('order.step', { name, fate }), { shard, sequenceNumber: 49590338271490256608559692538361571095921575989136588800n + BigInt(sequenceNumber) });

@@ -4,9 +4,10 @@
  * effect once. Both idempotency modes.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createConsumer, type IdempotencyOptions } from '@cdk-fanout/runtime';
-import { captureLogs, createIdempotencyTable, dynamoDbClient, envelope, lambdaContext, rabbitMqEvent, rabbitMqEventMessage } from '@cdk-fanout/testing';
+import type { IdempotencyOptions } from '@cdk-fanout/runtime';
+import { createIdempotencyTable, dynamoDbClient, envelope, lambdaContext, rabbitMqEvent, rabbitMqEventMessage } from '@cdk-fanout/testing';
 import { IDEMPOTENCY_MODES } from './support/idempotency-modes';
+import { recordingConsumer } from './support/step-consumers';
 
 let dynamodb: DynamoDBClient;
 let table: string;
@@ -19,22 +20,7 @@ afterAll(() => dynamodb.destroy());
 describe.each(IDEMPOTENCY_MODES)('%s', (_name, mode: Pick<IdempotencyOptions, 'batching'>) => {
   test('a batch redelivered after a failure applies each effect once', async () => {
     const failing = new Set(['a2']);
-    const effects: string[] = [];
-    const logs = captureLogs();
-    const handler = createConsumer({
-      consumerName: 'rabbit-event',
-      idempotency: { tableName: table, client: dynamodb, ...mode },
-      logger: logs.logger,
-      handlers: {
-        'order.step': {
-          handle: (data) => {
-            const { name } = data as { name: string };
-            if (failing.has(name)) throw new Error(`${name} failed`);
-            effects.push(name);
-          },
-        },
-      },
-    });
+    const { handler, effects, logs } = recordingConsumer('rabbit-event', { tableName: table, client: dynamodb, ...mode }, failing);
     const steps = ['a1', 'a2', 'a3'].map((name) => envelope('order.step', { name }));
 
     await expect(handler(rabbitMqEvent({ 'orders::/': steps.map((step) => rabbitMqEventMessage(step)) }), lambdaContext())).rejects.toThrow(/1 of 3/);
