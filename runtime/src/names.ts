@@ -11,6 +11,10 @@ export const ENV_IDEMPOTENCY_TABLE = 'FANOUT_IDEMPOTENCY_TABLE';
 export const ENV_DLQ_URL = 'FANOUT_DLQ_URL';
 /** A Kafka consumer whose failed batches go to a Kafka topic: that topic (`<topic>.DLT` by default). */
 export const ENV_DEAD_LETTER_TOPIC = 'FANOUT_DEAD_LETTER_TOPIC';
+/** The deployment environment (`prod`, `dev`, a developer's name): envelopes from another one are poison. */
+export const ENV_ENVIRONMENT = 'FANOUT_ENVIRONMENT';
+/** The bucket a publisher offloads large bodies to (claim check); consumers read pointers from any bucket they may read. */
+export const ENV_PAYLOAD_BUCKET = 'FANOUT_PAYLOAD_BUCKET';
 
 /** The envelope version this release writes. */
 export const ENVELOPE_VERSION = '1';
@@ -22,6 +26,24 @@ export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 export const ATTRIBUTE_TYPE = 'type';
 export const ATTRIBUTE_VERSION = 'version';
 export const ATTRIBUTE_SOURCE = 'source';
+/** The publisher's environment; subscriptions filter on it. */
+export const ATTRIBUTE_ENVIRONMENT = 'environment';
+
+/** Environments: lower-case, short enough to prefix physical names (`prod`, `staging`, `dev-alice`). */
+export const ENVIRONMENT_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+/** Tag on every resource of a construct given an environment. */
+export const TAG_ENVIRONMENT = 'fanout:environment';
+
+/**
+ * Claim check, in the format of AWS's extended client libraries (Java and Python), so their
+ * consumers read our offloaded messages and we read theirs: the body is
+ * `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":…,"s3Key":…}]` and the
+ * message attribute `ExtendedPayloadSize` holds the original size in bytes. The older Java form's
+ * class name is accepted on read.
+ */
+export const PAYLOAD_POINTER_CLASS = 'software.amazon.payloadoffloading.PayloadS3Pointer';
+export const LEGACY_PAYLOAD_POINTER_CLASS = 'com.amazon.sqs.javamessaging.MessageS3Pointer';
+export const ATTRIBUTE_EXTENDED_PAYLOAD_SIZE = 'ExtendedPayloadSize';
 
 /** SQS message attributes on a poison message sent to the DLQ: why it was rejected. */
 export const ATTRIBUTE_ERROR = 'fanout.error';
