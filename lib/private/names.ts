@@ -52,6 +52,17 @@ export const ATTRIBUTE_REASON = 'fanout.reason';
 export const IDEMPOTENCY_PARTITION_KEY = 'pk';
 export const IDEMPOTENCY_TTL_ATTRIBUTE = 'expiresAt';
 export const IDEMPOTENCY_KEY_SEPARATOR = '#';
+/** Between an environment and the consumer name in an idempotency key: `dev-alice/billing#<id>`. */
+export const ENVIRONMENT_KEY_SEPARATOR = '/';
+
+/**
+ * The start of every idempotency key a consumer writes (`billing#`, or `dev/billing#` in an
+ * environment): the IAM LeadingKeys condition grants exactly this prefix.
+ */
+export function idempotencyKeyPrefix(consumerName: string, environment?: string): string {
+  const scope = environment ? `${environment}${ENVIRONMENT_KEY_SEPARATOR}` : '';
+  return `${scope}${consumerName}${IDEMPOTENCY_KEY_SEPARATOR}`;
+}
 
 /** Consumer names: they scope idempotency keys and an IAM LeadingKeys condition. */
 export const CONSUMER_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
