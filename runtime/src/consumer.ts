@@ -30,6 +30,7 @@ import { createJsonLogger, withFields, writeLine, type Logger } from './logger.j
 import { emfLine } from './metrics.js';
 import { countOutcomes, type FailureCause, type Outcome } from './outcome.js';
 import { payloadHash } from './payload-hash.js';
+import { PoisonMarks } from './poison-marks.js';
 import { PoisonMessageError } from './poison-message-error.js';
 import { unwrapRecord } from './record.js';
 import { runLanes } from './scheduler.js';
@@ -113,6 +114,7 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
   const deadLetterQueue = config.deadLetter && new DeadLetterQueue(config.deadLetter.client, config.deadLetter.queueUrl);
 
   const keyOf = (envelope: Envelope) => `${config.consumerName}${IDEMPOTENCY_KEY_SEPARATOR}${envelope.id}`;
+  const poisonMarks = idempotency && new PoisonMarks(idempotency.client, idempotency.tableName, `${config.consumerName}${IDEMPOTENCY_KEY_SEPARATOR}`, idempotency.expiresAfterSeconds);
 
   async function prepare(record: SQSRecord): Promise<Preparation> {
     try {
@@ -372,7 +374,12 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
       return failed('poison-without-dead-letter-queue');
     }
     try {
+      if (await poisonMarks?.sentBefore(record, log)) {
+        log.info('poison message sent to the dead-letter queue by an earlier delivery: not sent again', fields);
+        return { kind: 'duplicate' };
+      }
       const dropped = await deadLetterQueue.send(record, error);
+      await poisonMarks?.remember(record, log);
       log.error('poison message sent to the dead-letter queue', dropped.length > 0 ? { ...fields, droppedAttributes: dropped } : fields);
       return { kind: 'poisoned', reason: error.reason };
     } catch (sendError) {
