@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { lazy } from './lazy.js';
 import { describeValue } from './describe-value.js';
 import { integerInRange } from './option-range.js';
@@ -10,6 +11,9 @@ import type { Envelope } from './envelope.js';
 import type { Logger } from './logger.js';
 import type { MetricsOptions } from './metrics.js';
 import { defaultClientConfig } from './client-config.js';
+import { resolveEnvironment } from './environment.js';
+import { S3PayloadStore, type PayloadStore } from './payload-store.js';
+import { checkSdkClient } from './publisher-options.js';
 
 /** What a handler gets besides the validated data. */
 export interface HandlerContext {
@@ -187,6 +191,30 @@ export interface CreateConsumerOptions<H extends Record<string, unknown> = Recor
    * @default off
    */
   readonly metrics?: MetricsOptions;
+  /**
+   * The environment this consumer runs in (`prod`, `staging`, `dev-alice`): 1 to 20 lower-case
+   * letters, digits and `-`, starting with a letter. A message whose `environment` attribute names
+   * another is poison (`wrong-environment`); a message without one is processed (see the README's
+   * Environments section). Idempotency keys are scoped by it: `<environment>/<consumer>#<id>`.
+   * @default the environment variable FANOUT_ENVIRONMENT; none when it is unset
+   */
+  readonly environment?: string;
+  /**
+   * Reading claim checks (bodies a publisher offloaded to S3). Pointers are always resolved, from
+   * whichever bucket they name: the function's role decides what it may read. `@aws-sdk/client-s3`
+   * is loaded on the first pointer.
+   * @default a client for the Lambda's region, made on the first pointer
+   */
+  readonly largePayloads?: ConsumerLargePayloadOptions;
+}
+
+/** How a consumer reads claim checks. */
+export interface ConsumerLargePayloadOptions {
+  /**
+   * The S3 client that reads the offloaded bodies.
+   * @default a client for the Lambda's region with the runtime's timeouts, made on the first pointer
+   */
+  readonly client?: S3Client;
 }
 
 /** The options with every default applied, environment included. */
@@ -208,6 +236,9 @@ export interface ResolvedCreateConsumerOptions {
   readonly metricsNamespace: string | undefined;
   /** Accepted versions when a handler does not list its own. */
   readonly defaultVersions: readonly string[];
+  readonly environment: string | undefined;
+  /** Where claim-checked bodies are read. */
+  readonly payloads: PayloadStore;
 }
 
 export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env: NodeJS.ProcessEnv): ResolvedCreateConsumerOptions {
@@ -233,6 +264,8 @@ export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env
     }
   }
   const deadLetterQueueUrl = options.deadLetterQueueUrl ?? nonEmpty(env[ENV_DLQ_URL]);
+  const payloadClient = options.largePayloads?.client;
+  if (payloadClient !== undefined) checkSdkClient(OWNER, 'an S3Client', payloadClient);
   return {
     consumerName,
     idempotency,
@@ -244,6 +277,8 @@ export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env
     minRemainingTimeMs,
     metricsNamespace: options.metrics ? options.metrics.namespace ?? 'CdkFanout' : undefined,
     defaultVersions: [ENVELOPE_VERSION],
+    environment: resolveEnvironment(OWNER, options.environment, env),
+    payloads: new S3PayloadStore(payloadClient),
   };
 }
 

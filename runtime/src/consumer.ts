@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { IDEMPOTENCY_KEY_SEPARATOR } from './names.js';
+import { idempotencyKeyPrefix } from './names.js';
 import { claimUpFront, type ClaimAnswer } from './batch-claims.js';
 import { BatchRequests } from './batch-requests.js';
 import { CompletedCache } from './completed-cache.js';
@@ -32,7 +32,7 @@ import { countOutcomes, type FailureCause, type Outcome } from './outcome.js';
 import { payloadHash } from './payload-hash.js';
 import { PoisonMarks } from './poison-marks.js';
 import { PoisonMessageError } from './poison-message-error.js';
-import { unwrapRecord } from './record.js';
+import { readInbound } from './inbound-record.js';
 import { runLanes } from './scheduler.js';
 import type { KafkaBatchResponse, KafkaEvent } from './sources/kafka.js';
 import type { RabbitMqEvent } from './sources/rabbitmq.js';
@@ -113,12 +113,13 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
   const batching = new BatchRequests(idempotency?.batching ?? false);
   const deadLetterQueue = config.deadLetter && new DeadLetterQueue(config.deadLetter.client, config.deadLetter.queueUrl);
 
-  const keyOf = (envelope: Envelope) => `${config.consumerName}${IDEMPOTENCY_KEY_SEPARATOR}${envelope.id}`;
-  const poisonMarks = idempotency && new PoisonMarks(idempotency.client, idempotency.tableName, `${config.consumerName}${IDEMPOTENCY_KEY_SEPARATOR}`, idempotency.expiresAfterSeconds);
+  const keyPrefix = idempotencyKeyPrefix(config.consumerName ?? '', config.environment);
+  const keyOf = (envelope: Envelope) => `${keyPrefix}${envelope.id}`;
+  const poisonMarks = idempotency && new PoisonMarks(idempotency.client, idempotency.tableName, keyPrefix, idempotency.expiresAfterSeconds);
 
   async function prepare(record: SQSRecord): Promise<Preparation> {
     try {
-      const { envelope: body, attributes } = unwrapRecord(record);
+      const { envelope: body, attributes } = await readInbound(record, config);
       const envelope = parseEnvelope(body);
       const route = decideRoute(handlers, envelope, config.unknownType, config.defaultVersions);
       if (route.action === 'skip') return { skip: envelope };

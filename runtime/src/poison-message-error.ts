@@ -9,7 +9,13 @@ export type PoisonReason =
   | 'schema'
   | 'unknown-type'
   | 'idempotency-conflict'
-  | 'non-retryable';
+  | 'non-retryable'
+  /** A claim check whose S3 object does not exist (expired, deleted) or whose bucket does not. */
+  | 'payload-missing'
+  /** A claim check that cannot be read: a malformed pointer, or S3 refused access. */
+  | 'payload-unreadable'
+  /** The message names another environment than the consumer's. */
+  | 'wrong-environment';
 
 /**
  * A message that retrying cannot fix. The consumer sends it straight to the dead-letter queue
