@@ -1,7 +1,8 @@
 /*
  * consumeRabbitMq when the broker's side is wrong or goes away: a poison copy the dead-letter
  * exchange cannot route is never acknowledged (the message waits in the queue until the DLQ is
- * bound again), and a consumer the broker cancels settles `closed` with the reason.
+ * bound again), a consumer the broker cancels settles `closed` with the reason, and so does one
+ * whose connection closed for good.
  */
 import { connect, type ChannelModel } from 'amqplib';
 import { consumeRabbitMq, declareTopology, rabbitMqNames } from '@cdk-fanout/runtime/rabbitmq';
@@ -59,5 +60,18 @@ describeWithBroker('consumer faults on RabbitMQ', () => {
     expect(reason).toEqual(new Error(`consumeRabbitMq: the broker cancelled the consumer of queue ${name}`));
     await expect(consumer.stop({ timeoutMs: 1000 })).resolves.toEqual({ drained: true, abandoned: 0 });
     await admin.close();
+  });
+
+  test('its connection closes and was opened without amqplib recovery: the consumer ends, saying how to make it resume', async () => {
+    const { name } = await consumerQueue();
+    const own = await connect(brokerUrl!);
+    const states: string[] = [];
+    const consumer = await consumeRabbitMq({ connection: own, consumerName: name, idempotency: false, logger: captureLogs().logger, handlers: {}, reconnect: { initialDelayMs: 10 }, onStateChange: (change) => states.push(change.state) });
+    await own.close();
+    const reason = await Promise.race([consumer.closed, new Promise((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref())]);
+    expect(String(reason)).toMatch(/^Error: consumeRabbitMq: the connection closed and does not recover \(.+\); open it with amqplib's recovery option, connect\(url, \{ recovery: \{\} \}\), for the consumer to resume$/);
+    expect(states).toEqual(['consuming', 'reconnecting', 'failed']);
+    expect(consumer.state()).toBe('failed');
+    await expect(consumer.stop({ timeoutMs: 1000 })).resolves.toEqual({ drained: true, abandoned: 0 });
   });
 });

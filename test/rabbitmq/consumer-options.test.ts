@@ -16,6 +16,11 @@ test.each([
   ['requeueDelayMs', -1, 'consumeRabbitMq: requeueDelayMs must be an integer from 0 to 60000, got -1'],
   ['timeoutMs', 0, 'consumeRabbitMq: timeoutMs must be an integer from 1 to 300000, got 0'],
   ['connection', undefined, 'consumeRabbitMq: connection must be an amqplib connection (await amqplib.connect(url)), got nothing'],
+  ['reconnect', 5, 'consumeRabbitMq: reconnect must be an object or false, got 5'],
+  ['reconnect', { maxAttempts: 0 }, 'consumeRabbitMq: reconnect.maxAttempts must be an integer from 1 to 1000000, got 0'],
+  ['reconnect', { maxDelayMs: 0.5 }, 'consumeRabbitMq: reconnect.maxDelayMs must be an integer from 1 to 300000, got 0.5'],
+  ['reconnect', { random: 0.5 }, 'consumeRabbitMq: reconnect.random must be a function returning numbers in [0, 1), got 0.5'],
+  ['onStateChange', 'log', 'consumeRabbitMq: onStateChange must be a function, got "log"'],
   ['consumerName', 'Billing', 'rabbitMqNames: consumer name "Billing" is invalid; use 1 to 64 lower-case letters, digits and dashes, starting with a letter or digit'],
 ])('%s = %p is refused', async (option, value, message) => {
   await expect(start({ [option]: value })).rejects.toThrow(new Error(message));

@@ -61,13 +61,14 @@ function onPath(command: string): string | undefined {
  * A broker for the tests: the one at FANOUT_TEST_AMQP_URL or 127.0.0.1:5672 if it answers, else a
  * new `rabbitmq-server` on free ports (AMQP, distribution, epmd), node `fanout-test-…@localhost`,
  * data, logs and Erlang cookie in a temporary directory, no plugins. Waits until it takes an AMQP
- * connection, at most `timeoutMs` (default 60000).
+ * connection, at most `timeoutMs` (default 60000). `own: true` always starts a new one: for a test
+ * that stops and starts its broker, which must never be one other tests use.
  */
-export async function startRabbitMq(options: { readonly timeoutMs?: number } = {}): Promise<RabbitMqBroker> {
+export async function startRabbitMq(options: { readonly timeoutMs?: number; readonly own?: boolean } = {}): Promise<RabbitMqBroker> {
   const given = process.env[ENV_AMQP_URL];
-  if (given) return { url: given, startedHere: false, startMs: 0, stop: async () => undefined };
+  if (given && !options.own) return { url: given, startedHere: false, startMs: 0, stop: async () => undefined };
   const defaultUrl = `amqp://guest:guest@${HOST}:5672`;
-  if (await answers(defaultUrl, 1000)) return { url: defaultUrl, startedHere: false, startMs: 0, stop: async () => undefined };
+  if (!options.own && (await answers(defaultUrl, 1000))) return { url: defaultUrl, startedHere: false, startMs: 0, stop: async () => undefined };
 
   const server = rabbitMqServerCommand();
   if (!server) throw new Error('rabbitmq-server is not installed (apt-get install -y rabbitmq-server)');

@@ -7,7 +7,8 @@
  */
 export * from './rabbitmq-topology.js';
 export { RabbitMqPublisher, RABBITMQ_PUBLISHER_OPTION_RANGES, type RabbitMqBatchEntry, type RabbitMqBatchEntryResult, type RabbitMqPublisherOptions, type RabbitMqPublishOptions, type RabbitMqPublishResult } from '../rabbitmq/publisher.js';
-export { consumeRabbitMq, type ConsumeRabbitMqOptions, type RunningRabbitMqConsumer, type RabbitMqConsumerStats } from '../rabbitmq/consumer.js';
+export { consumeRabbitMq, type ConsumeRabbitMqOptions, type RunningRabbitMqConsumer, type RabbitMqConsumerStats, type RabbitMqConsumerState, type RabbitMqConsumerStateChange } from '../rabbitmq/consumer.js';
+export { reconnectDelayMs, type RabbitMqReconnectOptions } from '../rabbitmq/reconnect.js';
 export { amqpMessageOf, amqpRecord, AMQP_EVENT_SOURCE } from '../rabbitmq/record.js';
 export { createEnvelope, type Envelope, type EnvelopeInput } from '../envelope.js';
 export { PoisonMessageError, type PoisonReason } from '../poison-message-error.js';

@@ -9,6 +9,7 @@ import { ATTRIBUTE_ERROR, ATTRIBUTE_REASON, ENV_CONSUMER_NAME } from '../names.j
 import { integerInRange } from '../option-range.js';
 import { rabbitMqNames } from './names.js';
 import { amqpRecord } from './record.js';
+import { connectionGone, reconnectDelayMs, resolveReconnectOptions, type RabbitMqReconnectOptions, type ResolvedReconnect } from './reconnect.js';
 import { brokerText } from './topology.js';
 import { withTimeout } from './timeout.js';
 
@@ -53,6 +54,25 @@ export interface ConsumeRabbitMqOptions<H extends Record<string, unknown> = Reco
    * @default 10000
    */
   readonly timeoutMs?: number;
+  /**
+   * Whether and how the consumer resumes when its channel closes unexpectedly (a broker restart,
+   * the network, a channel error): it opens a new channel on `connection`, checks that the queue
+   * and dead-letter exchange exist (it declares nothing), sets `prefetch` and consumes again, with
+   * bounded exponential backoff and jitter between attempts. For the connection itself to come
+   * back, open it with amqplib's `recovery` option (`await connect(url, { recovery: {} })`): a new
+   * channel waits for it. A plain connection that closed cannot come back, so the consumer ends
+   * (`closed` says why); so does a consumer the broker cancelled (its queue deleted). `false`:
+   * never resume.
+   * @default - resume, with unlimited attempts, waits from 100 ms doubling up to 30 s
+   */
+  readonly reconnect?: RabbitMqReconnectOptions | false;
+  /**
+   * Called on each change of state (`consuming`, `reconnecting` with the attempt and its wait,
+   * `stopping`, `stopped`, `failed` with the reason). Called synchronously; what it throws is
+   * logged and ignored.
+   * @default - none
+   */
+  readonly onStateChange?: (change: RabbitMqConsumerStateChange) => void;
 }
 
 /** What a running consumer has done so far. */
@@ -65,29 +85,54 @@ export interface RabbitMqConsumerStats {
   readonly deadLettered: number;
   /** Returned to the queue for another delivery (`nack` with requeue). */
   readonly requeued: number;
+  /** Acknowledgements and returns that could not be sent because their channel had closed: the broker delivers those messages again. */
+  readonly unsettled: number;
   /** Delivered, not yet acknowledged or returned. */
   readonly inFlight: number;
   /** The most messages in flight at once. */
   readonly maxInFlight: number;
   /** The most handlers running at once. */
   readonly maxRunning: number;
+  /** Times the consumer resumed on a new channel after its channel closed unexpectedly. */
+  readonly reconnects: number;
+}
+
+/**
+ * Where a consumer is: `consuming`; `reconnecting` (its channel closed unexpectedly, waiting for
+ * or making an attempt); `stopping`, then `stopped` (after `stop`); `failed` (it gave up: `closed`
+ * holds why).
+ */
+export type RabbitMqConsumerState = 'consuming' | 'reconnecting' | 'stopping' | 'stopped' | 'failed';
+
+/** One change of a consumer's state, as `onStateChange` receives it. */
+export interface RabbitMqConsumerStateChange {
+  readonly state: RabbitMqConsumerState;
+  /** What closed the channel or failed the last attempt (`reconnecting`), or ended the consumer (`failed`). */
+  readonly error?: Error;
+  /** `reconnecting`: the attempt about to be made, 1 for the first. */
+  readonly attempt?: number;
+  /** `reconnecting`: the wait before that attempt, in milliseconds. */
+  readonly delayMs?: number;
 }
 
 /** A consumer `consumeRabbitMq` started: its queue, its figures, and how to stop it. (`RabbitMqConsumer` is the construct of a Lambda consumer.) */
 export interface RunningRabbitMqConsumer {
   readonly queue: string;
+  /** The broker's tag of the current subscription (a new one after each reconnection). */
   readonly consumerTag: string;
   stats(): RabbitMqConsumerStats;
+  state(): RabbitMqConsumerState;
   /**
-   * Settles when the channel closes: with the error that closed it (the broker closed it, the
-   * connection dropped, the broker cancelled the consumer), or undefined after `stop`. Messages
-   * not acknowledged by then go back to the queue; restart the consumer on a new connection.
+   * Settles when the consumer has ended: undefined after `stop`, or the error that ended it (the
+   * broker cancelled the consumer, the connection closed and does not recover, `reconnect` is
+   * off or its attempts ran out). Messages not acknowledged by then go back to the queue.
    */
   readonly closed: Promise<Error | undefined>;
   /**
-   * Stops taking messages (`basic.cancel`), waits up to `timeoutMs` (default 30000) for the
-   * messages in flight to finish and settle, then closes the channel: any message still
-   * unsettled goes back to the queue. Resolves with how many were abandoned that way.
+   * Stops taking messages (`basic.cancel`; a reconnection under way is abandoned), waits up to
+   * `timeoutMs` (default 30000) for the messages in flight to finish and settle, then closes the
+   * channel: any message still unsettled goes back to the queue. Resolves with how many were
+   * abandoned that way. The connection is the caller's to close.
    */
   stop(options?: { readonly timeoutMs?: number }): Promise<{ readonly drained: boolean; readonly abandoned: number }>;
 }
@@ -96,8 +141,23 @@ const OWNER = 'consumeRabbitMq';
 /** The `deadLetterQueueUrl` createConsumer is given; its poison sends never leave the process. */
 const SINK_URL_PREFIX = 'amqp-dead-letter-exchange:';
 
+/** One subscription: a confirm channel consuming the queue. A new one replaces it after a reconnection. */
+interface Session {
+  readonly channel: ConfirmChannel;
+  consumerTag: string;
+  open: boolean;
+  /** The broker returned the last poison copy as unroutable (`basic.return`). */
+  returned: boolean;
+  /** Why the channel closed, when the broker or the connection closed it. */
+  error?: Error;
+  /** The broker cancelled the subscription: resuming would find no queue. */
+  cancelled: boolean;
+}
+
 interface Delivery {
   readonly message: ConsumeMessage;
+  /** Acknowledged or returned on the channel that delivered it, never another (delivery tags are per channel). */
+  readonly session: Session;
   settled: boolean;
 }
 
@@ -115,7 +175,8 @@ interface Delivery {
  *   deliveries and dead-letters the message itself after `x-delivery-limit`.
  *
  * `prefetch` bounds the messages delivered and not yet settled; `maxConcurrency` the handlers
- * running. No reconnection: when the channel closes, `closed` settles with the reason.
+ * running. When the channel closes unexpectedly the consumer resumes on a new one (`reconnect`);
+ * messages whose acknowledgement the old channel could not send come again as duplicates.
  */
 export async function consumeRabbitMq<H extends Record<string, unknown>>(options: ConsumeRabbitMqOptions<H>): Promise<RunningRabbitMqConsumer> {
   if (typeof options !== 'object' || options === null) throw new Error(`${OWNER}: options must be an object, got ${describeValue(options)}`);
@@ -127,26 +188,43 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
   const maxConcurrency = integerInRange(OWNER, 'maxConcurrency', options.maxConcurrency, prefetch, 1, prefetch);
   const requeueDelayMs = integerInRange(OWNER, 'requeueDelayMs', options.requeueDelayMs, 1000, 0, 60_000);
   const timeoutMs = integerInRange(OWNER, 'timeoutMs', options.timeoutMs, 10_000, 1, 300_000);
+  const reconnect = resolveReconnectOptions(OWNER, options.reconnect);
+  if (options.onStateChange !== undefined && typeof options.onStateChange !== 'function') {
+    throw new Error(`${OWNER}: onStateChange must be a function, got ${describeValue(options.onStateChange)}`);
+  }
   const consumerName = options.consumerName ?? (process.env[ENV_CONSUMER_NAME] || undefined);
   const named = consumerName === undefined ? undefined : rabbitMqNames(consumerName);
   const queue = nameOption('queue', options.queue ?? named?.queue);
   const deadLetterExchange = nameOption('deadLetterExchange', options.deadLetterExchange ?? named?.deadLetterExchange);
   const logger = withFields(options.logger ?? createJsonLogger(), { queue });
 
-  const counts = { delivered: 0, acked: 0, deadLettered: 0, requeued: 0, inFlight: 0, maxInFlight: 0, running: 0, maxRunning: 0 };
+  const counts = { delivered: 0, acked: 0, deadLettered: 0, requeued: 0, unsettled: 0, inFlight: 0, maxInFlight: 0, running: 0, maxRunning: 0, reconnects: 0 };
+  let current: Session | undefined;
+  let state: RabbitMqConsumerState = 'consuming';
+  let stopping = false;
+  let resolveClosed!: (error: Error | undefined) => void;
+  const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve));
+
+  function changeState(change: RabbitMqConsumerStateChange): void {
+    state = change.state;
+    try {
+      options.onStateChange?.(change);
+    } catch (error) {
+      logger.warn('onStateChange threw; ignored', { error });
+    }
+  }
+
   // The dead-letter path of the pipeline, kept in the process: its SendMessage becomes a confirmed publish.
-  const current = new AsyncLocalStorage<Delivery>();
-  let channel: ConfirmChannel | undefined;
+  const delivering = new AsyncLocalStorage<Delivery>();
   const deadLetterSink = new SQSClient({ region: 'local', credentials: { accessKeyId: 'none', secretAccessKey: 'none' } });
   deadLetterSink.middlewareStack.add(
     () => async (args) => {
       const input = args.input as { MessageAttributes?: Record<string, { StringValue?: string }> };
-      const delivery = current.getStore();
+      const delivery = delivering.getStore();
       if (!delivery) throw new Error('no AMQP message to dead-letter');
-      if (!channel) throw new Error('the channel is closed: the broker delivers the message again');
       const reason = input.MessageAttributes?.[ATTRIBUTE_REASON]?.StringValue ?? 'non-retryable';
       const error = input.MessageAttributes?.[ATTRIBUTE_ERROR]?.StringValue ?? reason;
-      await publishDeadLetter(channel, delivery.message, reason, error);
+      await publishDeadLetter(delivery.message, reason, error);
       return { output: { MessageId: delivery.message.properties.messageId, $metadata: {} }, response: undefined };
     },
     { step: 'initialize', priority: 'high', name: 'fanoutAmqpDeadLetter' },
@@ -161,10 +239,12 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
 
   // Poison copies are published one at a time, so a basic.return (unroutable) belongs to the one outstanding.
   let deadLetterChain: Promise<unknown> = Promise.resolve();
-  let returned = false;
-  function publishDeadLetter(on: ConfirmChannel, message: ConsumeMessage, reason: string, error: string): Promise<void> {
+  function publishDeadLetter(message: ConsumeMessage, reason: string, error: string): Promise<void> {
     const run = async () => {
-      returned = false;
+      // Any open channel will do: the copy is a new message. The original is settled on its own channel.
+      const session = current;
+      if (!session?.open) throw new Error('the channel is closed: the broker delivers the message again');
+      session.returned = false;
       const { userId: _userId, expiration: _expiration, headers, ...properties } = message.properties as Message['properties'] & Record<string, unknown>;
       const publishOptions: Options.Publish = {
         ...withoutUndefined(properties),
@@ -174,9 +254,9 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
         mandatory: true,
       };
       await withTimeout(new Promise<void>((resolve, reject) => {
-        on.publish(deadLetterExchange, message.fields.routingKey, message.content, publishOptions, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+        session.channel.publish(deadLetterExchange, message.fields.routingKey, message.content, publishOptions, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
       }), timeoutMs, `the broker's confirm of a poison copy sent to exchange ${JSON.stringify(deadLetterExchange)}`);
-      if (returned) {
+      if (session.returned) {
         throw new Error(`exchange ${JSON.stringify(deadLetterExchange)} routed the poison copy to no queue; bind its dead-letter queue (declareTopology does)`);
       }
       counts.deadLettered++;
@@ -186,35 +266,125 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     return result;
   }
 
-  // Fail fast, on a throwaway channel (a missing queue or exchange closes the channel it is asked on).
-  const probe = await withTimeout(connection.createChannel(), timeoutMs, `${OWNER}: opening a channel`);
-  probe.on('error', () => undefined);
-  try {
-    await withTimeout(probe.checkQueue(queue), timeoutMs, `${OWNER}: checking queue ${queue}`);
-    await withTimeout(probe.checkExchange(deadLetterExchange), timeoutMs, `${OWNER}: checking exchange ${deadLetterExchange}`);
-  } catch (error) {
-    throw new Error(`${OWNER}: ${brokerText(error)}; declare the consumer's queue and dead-letter exchange first (declareTopology)`, { cause: error });
-  } finally {
-    await withTimeout(probe.close(), timeoutMs, `${OWNER}: closing a channel`).catch(() => undefined);
+  /** A channel within `timeoutMs`; one that opens later (a recovering connection came back) is closed at once. */
+  async function channelWithin<T extends { close(): Promise<void> }>(opening: Promise<T>, what: string): Promise<T> {
+    try {
+      return await withTimeout(opening, timeoutMs, `${OWNER}: ${what}`);
+    } catch (error) {
+      opening.then((late) => late.close().catch(() => undefined), () => undefined);
+      throw error;
+    }
   }
 
-  const opened = await withTimeout(connection.createConfirmChannel(), timeoutMs, `${OWNER}: opening a confirm channel`);
-  channel = opened;
-  let closeError: Error | undefined;
-  let stopping = false;
-  let resolveClosed!: (error: Error | undefined) => void;
-  const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve));
-  opened.on('error', (error: Error) => {
-    closeError ??= error;
-    logger.error('channel error', { error });
-  });
-  opened.on('return', () => {
-    returned = true;
-  });
-  opened.on('close', () => {
-    channel = undefined;
-    resolveClosed(stopping ? undefined : closeError ?? new Error(`${OWNER}: the channel of queue ${queue} closed`));
-  });
+  /** Checks the queue and the dead-letter exchange on a throwaway channel (a missing one closes the channel it is asked on). Declares nothing. */
+  async function checkTopology(): Promise<void> {
+    const probe = await channelWithin(connection.createChannel(), 'opening a channel');
+    probe.on('error', () => undefined);
+    try {
+      await withTimeout(probe.checkQueue(queue), timeoutMs, `${OWNER}: checking queue ${queue}`);
+      await withTimeout(probe.checkExchange(deadLetterExchange), timeoutMs, `${OWNER}: checking exchange ${deadLetterExchange}`);
+    } catch (error) {
+      throw new Error(`${OWNER}: ${brokerText(error)}; declare the consumer's queue and dead-letter exchange first (declareTopology)`, { cause: error });
+    } finally {
+      await withTimeout(probe.close(), timeoutMs, `${OWNER}: closing a channel`).catch(() => undefined);
+    }
+  }
+
+  async function openSession(): Promise<Session> {
+    await checkTopology();
+    const channel = await channelWithin(connection.createConfirmChannel(), 'opening a confirm channel');
+    const session: Session = { channel, consumerTag: '', open: true, returned: false, cancelled: false };
+    channel.on('error', (error: Error) => {
+      session.error ??= error;
+      logger.error('channel error', { error });
+    });
+    channel.on('return', () => {
+      session.returned = true;
+    });
+    channel.on('close', () => {
+      session.open = false;
+      sessionClosed(session);
+    });
+    try {
+      await withTimeout(channel.prefetch(prefetch), timeoutMs, `${OWNER}: setting prefetch`);
+      const { consumerTag } = await withTimeout(channel.consume(queue, (message) => received(session, message), { noAck: false }), timeoutMs, `${OWNER}: starting to consume ${queue}`);
+      session.consumerTag = consumerTag;
+    } catch (error) {
+      session.open = false;
+      await withTimeout(channel.close(), timeoutMs, `${OWNER}: closing a channel`).catch(() => undefined);
+      throw error;
+    }
+    logger.info('consuming', { consumerTag: session.consumerTag, prefetch, maxConcurrency });
+    return session;
+  }
+
+  function received(session: Session, message: ConsumeMessage | null): void {
+    if (message === null) {
+      // The broker cancelled the consumer (the queue was deleted, or its leader moved away).
+      session.cancelled = true;
+      session.error ??= new Error(`${OWNER}: the broker cancelled the consumer of queue ${queue}`);
+      void session.channel.close().catch(() => undefined);
+      return;
+    }
+    counts.delivered++;
+    counts.inFlight++;
+    counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
+    void run({ message, session, settled: false });
+  }
+
+  function end(error: Error | undefined): void {
+    if (state === 'stopped' || state === 'failed') return;
+    if (error) logger.error('consumer ended', { error });
+    changeState(error ? { state: 'failed', error } : { state: 'stopped' });
+    resolveClosed(error);
+  }
+
+  function sessionClosed(session: Session): void {
+    if (session !== current) return;
+    current = undefined;
+    if (stopping) return;
+    const error = session.error ?? new Error(`${OWNER}: the channel of queue ${queue} closed`);
+    if (session.cancelled || !reconnect) return end(error);
+    logger.warn('the channel closed: consuming again on a new one', { error });
+    void resume(reconnect, error);
+  }
+
+  let wakeFromWait: (() => void) | undefined;
+  async function resume(settings: ResolvedReconnect, closedBy: Error): Promise<void> {
+    let lastError = closedBy;
+    for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+      const delayMs = reconnectDelayMs(attempt, settings, settings.random);
+      changeState({ state: 'reconnecting', attempt, delayMs, error: lastError });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        wakeFromWait = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeFromWait = undefined;
+      if (stopping) return;
+      try {
+        const session = await openSession();
+        if (stopping) {
+          session.open = false;
+          await withTimeout(session.channel.close(), timeoutMs, `${OWNER}: closing the channel`).catch(() => undefined);
+          return;
+        }
+        current = session;
+        counts.reconnects++;
+        changeState({ state: 'consuming' });
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error : new Error(String(error));
+        logger.warn('could not consume again', { attempt, error: lastError });
+        if (connectionGone(error, connection)) {
+          return end(new Error(`${OWNER}: the connection closed and does not recover (${lastError.message}); open it with amqplib's recovery option, connect(url, { recovery: {} }), for the consumer to resume`, { cause: error }));
+        }
+      }
+    }
+    end(new Error(`${OWNER}: gave up consuming queue ${queue} again after ${settings.maxAttempts} attempts: ${lastError.message}`, { cause: lastError }));
+  }
 
   const waiting: Array<() => void> = [];
   const heldForRequeue = new Map<Delivery, NodeJS.Timeout>();
@@ -225,16 +395,17 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     delivery.settled = true;
     counts.inFlight--;
     try {
-      if (!channel) throw new Error('channel closed');
+      if (!delivery.session.open) throw new Error('channel closed');
       if (how === 'ack') {
-        channel.ack(delivery.message);
+        delivery.session.channel.ack(delivery.message);
         counts.acked++;
       } else {
-        channel.nack(delivery.message, false, true);
+        delivery.session.channel.nack(delivery.message, false, true);
         counts.requeued++;
       }
     } catch (error) {
-      // The broker returns it to the queue with the channel.
+      // The broker returns it to the queue with the channel; an acknowledged effect comes back as a duplicate.
+      counts.unsettled++;
       logger.warn('could not settle a message: the channel is closed, the broker delivers it again', { how, deliveryTag: delivery.message.fields.deliveryTag, error });
     }
     if (counts.inFlight === 0) idle?.();
@@ -259,14 +430,13 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
         body = UTF8.decode(delivery.message.content);
       } catch {
         // SQS bodies are always valid Unicode, so the pipeline never sees such a body; it is poison here.
-        if (!channel) throw new Error('channel closed');
-        await current.run(delivery, () => publishDeadLetter(channel!, delivery.message, 'malformed-json', 'body is not valid UTF-8'));
+        await publishDeadLetter(delivery.message, 'malformed-json', 'body is not valid UTF-8');
         logger.error('poison message sent to the dead-letter exchange', { reason: 'malformed-json', error: 'body is not valid UTF-8', deliveryTag: delivery.message.fields.deliveryTag });
         settle(delivery, 'ack');
         return;
       }
       const record = amqpRecord(delivery.message, body, queue, receivedAtMs);
-      const response = await current.run(delivery, () => handler({ Records: [record] }));
+      const response = await delivering.run(delivery, () => handler({ Records: [record] }));
       if (response.batchItemFailures.length === 0) settle(delivery, 'ack');
       else requeueLater(delivery);
     } catch (error) {
@@ -278,50 +448,56 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     }
   }
 
-  await withTimeout(opened.prefetch(prefetch), timeoutMs, `${OWNER}: setting prefetch`);
-  const { consumerTag } = await withTimeout(opened.consume(queue, (message) => {
-    if (message === null) {
-      // The broker cancelled the consumer (the queue was deleted, or its leader moved away).
-      closeError ??= new Error(`${OWNER}: the broker cancelled the consumer of queue ${queue}`);
-      void opened.close().catch(() => undefined);
-      return;
+  current = await openSession();
+  changeState({ state: 'consuming' });
+
+  let stopped: Promise<{ readonly drained: boolean; readonly abandoned: number }> | undefined;
+  async function stop(stopTimeoutMs: number): Promise<{ readonly drained: boolean; readonly abandoned: number }> {
+    const ended = state === 'failed';
+    stopping = true;
+    if (!ended) changeState({ state: 'stopping' });
+    wakeFromWait?.();
+    const deadline = Date.now() + stopTimeoutMs;
+    const session = current;
+    if (session?.open) {
+      await withTimeout(session.channel.cancel(session.consumerTag), Math.max(1, deadline - Date.now()), `${OWNER}: cancelling the consumer`).catch(() => undefined);
     }
-    counts.delivered++;
-    counts.inFlight++;
-    counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
-    void run({ message, settled: false });
-  }, { noAck: false }), timeoutMs, `${OWNER}: starting to consume ${queue}`);
-  logger.info('consuming', { consumerTag, prefetch, maxConcurrency });
+    // Messages held for their requeue delay go back now.
+    for (const [delivery, timer] of heldForRequeue) {
+      clearTimeout(timer);
+      heldForRequeue.delete(delivery);
+      settle(delivery, 'requeue');
+    }
+    if (counts.inFlight > 0) {
+      await withTimeout(new Promise<void>((resolve) => (idle = resolve)), Math.max(1, deadline - Date.now()), 'draining').catch(() => undefined);
+    }
+    const abandoned = counts.inFlight;
+    if (session?.open) {
+      session.open = false;
+      await withTimeout(session.channel.close(), timeoutMs, `${OWNER}: closing the channel`).catch(() => undefined);
+    }
+    current = undefined;
+    deadLetterSink.destroy();
+    if (abandoned > 0) logger.warn('stopped with messages unsettled: the broker delivers them again', { abandoned });
+    end(undefined);
+    return { drained: abandoned === 0, abandoned };
+  }
 
   return {
     queue,
-    consumerTag,
+    get consumerTag() {
+      return current?.consumerTag ?? '';
+    },
     stats: () => ({
-      delivered: counts.delivered, acked: counts.acked, deadLettered: counts.deadLettered, requeued: counts.requeued,
-      inFlight: counts.inFlight, maxInFlight: counts.maxInFlight, maxRunning: counts.maxRunning,
+      delivered: counts.delivered, acked: counts.acked, deadLettered: counts.deadLettered, requeued: counts.requeued, unsettled: counts.unsettled,
+      inFlight: counts.inFlight, maxInFlight: counts.maxInFlight, maxRunning: counts.maxRunning, reconnects: counts.reconnects,
     }),
+    state: () => state,
     closed,
-    async stop(stopOptions = {}) {
+    stop(stopOptions = {}) {
       const stopTimeoutMs = integerInRange(`${OWNER} stop`, 'timeoutMs', stopOptions.timeoutMs, 30_000, 0, 900_000);
-      stopping = true;
-      const deadline = Date.now() + stopTimeoutMs;
-      if (channel) {
-        await withTimeout(opened.cancel(consumerTag), Math.max(1, deadline - Date.now()), `${OWNER}: cancelling the consumer`).catch(() => undefined);
-      }
-      // Messages held for their requeue delay go back now.
-      for (const [delivery, timer] of heldForRequeue) {
-        clearTimeout(timer);
-        heldForRequeue.delete(delivery);
-        settle(delivery, 'requeue');
-      }
-      if (counts.inFlight > 0) {
-        await withTimeout(new Promise<void>((resolve) => (idle = resolve)), Math.max(1, deadline - Date.now()), 'draining').catch(() => undefined);
-      }
-      const abandoned = counts.inFlight;
-      if (channel) await withTimeout(opened.close(), timeoutMs, `${OWNER}: closing the channel`).catch(() => undefined);
-      deadLetterSink.destroy();
-      if (abandoned > 0) logger.warn('stopped with messages unsettled: the broker delivers them again', { abandoned });
-      return { drained: abandoned === 0, abandoned };
+      stopped ??= stop(stopTimeoutMs);
+      return stopped;
     },
   };
 }
