@@ -18,7 +18,9 @@ import type { Envelope } from './envelope.js';
 import { describeValue } from './describe-value.js';
 import { integerInRange } from './option-range.js';
 import { type CallOutcome, type EntryError, MAX_RETRY_DELAY_MS, PublishFailedError, sendInBatches } from './publish-batches.js';
-import { buildEnvelope, checkSize, envelopeAttributes, type SizeLimit, utf8Bytes } from './publish-envelope.js';
+import { buildEnvelope, envelopeAttributes, type SizeLimit } from './publish-envelope.js';
+import { ClaimCheck, placeWithHeaders, type LargePayloadOptions, type PendingUpload } from './claim-check.js';
+import { resolveEnvironment } from './environment.js';
 import type { PublishFailure } from './publisher-attempts.js';
 import { nonEmptyString, optionsObject, retryOptions } from './publisher-options.js';
 import { isWellFormed } from './unicode.js';
@@ -72,6 +74,19 @@ export interface KafkaPublisherOptions {
    * @default kafkajs's DefaultPartitioner (murmur2, as the Java client); kafkajs logs a notice about it unless you pass it here
    */
   readonly createPartitioner?: ICustomPartitioner;
+  /**
+   * The environment this producer runs in (`prod`, `dev-alice`): 1 to 20 lower-case letters,
+   * digits and `-`, starting with a letter; sent as the `environment` header, which consumers check.
+   * @default the environment variable FANOUT_ENVIRONMENT; no header when it is unset
+   */
+  readonly environment?: string;
+  /**
+   * Claim check: messages over `thresholdBytes` (value, key and headers) go to S3 and the topic
+   * carries a pointer in the format of AWS's extended client libraries, with an
+   * `ExtendedPayloadSize` header. `thresholdBytes` may go up to `maxMessageBytes`. `false` turns it off.
+   * @default on when FANOUT_PAYLOAD_BUCKET is set (that bucket, 256 KiB); otherwise off, and a message over `maxMessageBytes` is refused
+   */
+  readonly largePayloads?: LargePayloadOptions | false;
 }
 
 /** Per-message options of `publish` and `publishBatch`. */
@@ -112,6 +127,7 @@ interface Prepared<T> {
   readonly message: { readonly key: string; readonly value: string; readonly headers: Record<string, string> };
   readonly bytes: number;
   readonly group: string;
+  readonly upload?: PendingUpload;
 }
 
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -124,6 +140,9 @@ export class KafkaPublisher {
   readonly producerConfig: ProducerConfig;
   private readonly producer: Pick<Producer, 'connect' | 'disconnect' | 'send'>;
   private readonly limit: SizeLimit;
+  /** The `environment` header of every message, when there is one. */
+  readonly environment: string | undefined;
+  private readonly claimCheck: ClaimCheck;
   private connecting?: Promise<void>;
 
   /** Checks every option (throws one line naming the option, what it must be and the value) and creates the producer (it connects on the first publish). */
@@ -144,6 +163,8 @@ export class KafkaPublisher {
       throw new Error(`KafkaPublisher: createPartitioner must be a kafkajs partitioner factory (e.g. Partitioners.DefaultPartitioner), got ${describeValue(options.createPartitioner)}`);
     }
     this.limit = { bytes: maxMessageBytes, name: 'maxMessageBytes', counted: 'with its key and headers' };
+    this.environment = resolveEnvironment('KafkaPublisher', options.environment, process.env);
+    this.claimCheck = new ClaimCheck('KafkaPublisher', options.largePayloads, process.env, this.limit, maxMessageBytes, this.environment);
     this.producerConfig = {
       // The broker drops a retried batch it already wrote (producer id + sequence numbers), and keeps order per partition.
       idempotent: true,
@@ -165,8 +186,9 @@ export class KafkaPublisher {
 
   /**
    * Writes many messages in sends of at most 500 messages and `maxMessageBytes`, one after the
-   * other, with `acks: -1` (every in-sync replica). Every entry is checked before anything is sent
-   * (an invalid one throws and nothing is sent); after that it never throws: each entry's result
+   * other, with `acks: -1` (every in-sync replica). Every entry is checked, and the large bodies
+   * written to S3, before anything is sent (an invalid entry or a failed upload throws and nothing
+   * is sent); after that it never throws: each entry's result
    * says how it ended. A send kafkajs gave up on fails all of its messages, and the later messages
    * of their keys are not sent (`EarlierEntryFailed`): nothing lands ahead of an earlier message
    * of its key.
@@ -183,6 +205,7 @@ export class KafkaPublisher {
   }
 
   private async send<T>(prepared: readonly Prepared<T>[]): Promise<KafkaBatchEntryResult<T>[]> {
+    await this.claimCheck.upload(prepared.map((entry) => entry.upload));
     const outcomes = await sendInBatches<null>(prepared, {
       maxEntries: KAFKA_MAX_BATCH_MESSAGES,
       maxBytes: this.limit.bytes,
@@ -227,10 +250,8 @@ export class KafkaPublisher {
     if (typeof key !== 'string' || key.length === 0 || !isWellFormed(key)) {
       throw new Error(`${what}: key must be the id of the entity the event is about (a non-empty string; never random, so that its messages stay in order on one partition), got ${describeValue(key)} (envelope ${envelope.id}, type ${envelope.type})`);
     }
-    const headers = Object.fromEntries(envelopeAttributes(envelope));
-    const bytes = utf8Bytes(body) + utf8Bytes(key) + Object.entries(headers).reduce((sum, [name, value]) => sum + utf8Bytes(name) + utf8Bytes(value), 0);
-    checkSize(what, envelope, bytes, this.limit);
-    return { envelope, message: { key, value: body, headers }, bytes, group: key };
+    const placed = placeWithHeaders(this.claimCheck, what, envelope, body, Object.fromEntries(envelopeAttributes(envelope, this.environment)), Buffer.byteLength(key, 'utf8'));
+    return { envelope, message: { key, value: placed.body, headers: placed.attributes }, bytes: placed.bytes, group: key, ...(placed.upload ? { upload: placed.upload } : {}) };
   }
 }
 

@@ -8,7 +8,9 @@ import type { Envelope } from './envelope.js';
 import { describeValue } from './describe-value.js';
 import { type AttemptBudget, callFailure, entryFailure, installAttemptBudget, sendWithinBudget } from './publisher-attempts.js';
 import { type CallOutcome, type EntryError, PublishFailedError, sendInBatches } from './publish-batches.js';
-import { buildEnvelope, checkSize, type SizeLimit, utf8Bytes } from './publish-envelope.js';
+import { buildEnvelope, type SizeLimit, utf8Bytes } from './publish-envelope.js';
+import { ClaimCheck, type LargePayloadOptions, type PendingUpload } from './claim-check.js';
+import { resolveEnvironment } from './environment.js';
 import { checkSdkClient, nonEmptyString, optionsObject, retryOptions } from './publisher-options.js';
 import { isWellFormed } from './unicode.js';
 import { defaultClientConfig } from './client-config.js';
@@ -52,6 +54,21 @@ export interface KinesisPublisherOptions {
   readonly maxAttempts?: number;
   /** Wait before the publisher's first retry, in milliseconds: an integer from 0 to 60000; doubled each retry up to 60 s, with full jitter. @default 100 */
   readonly retryBaseDelayMs?: number;
+  /**
+   * The environment this producer runs in: 1 to 20 lower-case letters, digits and `-`, starting
+   * with a letter. Kinesis records carry no attributes, so it is not sent with the record: it
+   * scopes the keys of offloaded bodies (`<environment>/<type>/<uuid>`). Keep environments apart
+   * by giving each its own stream.
+   * @default the environment variable FANOUT_ENVIRONMENT
+   */
+  readonly environment?: string;
+  /**
+   * Claim check: records over `thresholdBytes` (data plus partition key) go to S3 and the stream
+   * carries a pointer in the format of AWS's extended client libraries (without the
+   * `ExtendedPayloadSize` attribute: Kinesis records have none). `false` turns it off.
+   * @default on when FANOUT_PAYLOAD_BUCKET is set (that bucket, 256 KiB); otherwise off, and a record over 1 MiB is refused
+   */
+  readonly largePayloads?: LargePayloadOptions | false;
 }
 
 /** Per-record options of `publish` and `publishBatch`. */
@@ -96,6 +113,7 @@ interface Prepared<T> {
   readonly explicitHashKey?: string;
   readonly bytes: number;
   readonly group: string;
+  readonly upload?: PendingUpload;
 }
 
 type Accepted = { readonly shardId: string; readonly sequenceNumber: string };
@@ -105,7 +123,9 @@ export class KinesisPublisher {
   readonly streamName?: string;
   readonly streamArn?: string;
   readonly source: string;
+  readonly environment: string | undefined;
   private readonly client: KinesisClient;
+  private readonly claimCheck: ClaimCheck;
   private readonly maxAttempts: number;
   private readonly retryBaseDelayMs: number;
 
@@ -122,6 +142,8 @@ export class KinesisPublisher {
     if (options.client !== undefined) checkSdkClient('KinesisPublisher', 'a KinesisClient', options.client);
     this.client = options.client ?? new KinesisClient(defaultClientConfig({ maxAttempts: 1 }));
     installAttemptBudget(this.client);
+    this.environment = resolveEnvironment('KinesisPublisher', options.environment, process.env);
+    this.claimCheck = new ClaimCheck('KinesisPublisher', options.largePayloads, process.env, KINESIS_LIMIT, KINESIS_MAX_RECORD_BYTES, this.environment);
   }
 
   /** Writes one record (a batch of one); throws `PublishFailedError` with its code when it failed. */
@@ -133,8 +155,9 @@ export class KinesisPublisher {
 
   /**
    * Writes many records in PutRecords calls of at most 500 records and 5 MiB, one call after the
-   * other. Every entry is checked before anything is sent (an invalid one throws and nothing is
-   * written); after that it never throws: each entry's result says how it ended.
+   * other. Every entry is checked, and the large bodies written to S3, before anything is sent
+   * (an invalid entry or a failed upload throws and nothing is written); after that it never
+   * throws: each entry's result says how it ended.
    *
    * Only the records Kinesis failed are retried, each carried by at most `maxAttempts` requests
    * (the client's retries included). Per partition key nothing is written ahead of an earlier
@@ -148,6 +171,7 @@ export class KinesisPublisher {
   }
 
   private async send<T>(prepared: readonly Prepared<T>[]): Promise<KinesisBatchEntryResult<T>[]> {
+    await this.claimCheck.upload(prepared.map((entry) => entry.upload));
     const outcomes = await sendInBatches<Accepted>(prepared, {
       maxEntries: KINESIS_MAX_BATCH_RECORDS,
       maxBytes: KINESIS_MAX_REQUEST_BYTES,
@@ -203,15 +227,16 @@ export class KinesisPublisher {
     if (explicitHashKey !== undefined && (typeof explicitHashKey !== 'string' || !/^(0|[1-9][0-9]{0,38})$/.test(explicitHashKey) || BigInt(explicitHashKey) >= 2n ** 128n)) {
       throw new Error(`${what}: explicitHashKey must be a decimal number from 0 to 2^128-1, got ${describeValue(explicitHashKey)} (envelope ${envelope.id})`);
     }
-    const bytes = utf8Bytes(body) + utf8Bytes(partitionKey);
-    checkSize(what, envelope, bytes, KINESIS_LIMIT);
+    const offload = this.claimCheck.place(what, envelope, body, utf8Bytes(body) + utf8Bytes(partitionKey));
+    const data = offload?.body ?? body;
     return {
       envelope,
-      data: Buffer.from(body, 'utf8'),
+      data: Buffer.from(data, 'utf8'),
       partitionKey,
       ...(explicitHashKey !== undefined ? { explicitHashKey } : {}),
-      bytes,
+      bytes: utf8Bytes(data) + utf8Bytes(partitionKey),
       group: partitionKey,
+      ...(offload ? { upload: offload.upload } : {}),
     };
   }
 }

@@ -1,12 +1,12 @@
 /*
- * What every publisher (SNS, SQS, Kinesis, Kafka) does to a message before sending it: the
- * envelope, the `type`/`version`/`source` attributes or headers, the size guard (each service with
- * its own limit and its own way of counting), and FIFO deduplication ids. One piece of code, so the
- * publishers cannot drift apart.
+ * What every publisher (SNS, SQS, Kinesis, Kafka, RabbitMQ) does to a message before sending it:
+ * the envelope, the `type`/`version`/`source`/`environment` attributes or headers, the size guard
+ * (each service with its own limit and its own way of counting; `claim-check.ts` decides what goes
+ * to S3 instead), and FIFO deduplication ids. One piece of code, so the publishers cannot drift apart.
  */
 import { createHash } from 'node:crypto';
 import { createEnvelope, type Envelope } from './envelope.js';
-import { ATTRIBUTE_SOURCE, ATTRIBUTE_TYPE, ATTRIBUTE_VERSION } from './names.js';
+import { ATTRIBUTE_ENVIRONMENT, ATTRIBUTE_SOURCE, ATTRIBUTE_TYPE, ATTRIBUTE_VERSION } from './names.js';
 
 /** The envelope fields a caller gives per message; `source` is the publisher's. */
 export interface EnvelopeFields<T = unknown> {
@@ -37,29 +37,34 @@ export function buildEnvelope<T>(source: string, fields: EnvelopeFields<T>): { r
 
 /**
  * The size guard: refuses a message the service would refuse, with one line naming the envelope,
- * its size (`bytes`, counted as the service counts it: body plus attributes, key, headers...) and
- * the limit.
+ * its size (`bytes`, counted as the service counts it: body plus attributes, key, headers...), the
+ * limit and `advice` (how to send it anyway).
  */
-export function checkSize(what: string, envelope: Envelope, bytes: number, limit: SizeLimit): void {
+export function checkSize(what: string, envelope: Envelope, bytes: number, limit: SizeLimit, advice: string): void {
   if (bytes > limit.bytes) {
-    throw new Error(`${what}: envelope ${envelope.id} (type ${envelope.type}) is ${bytes} bytes ${limit.counted}, over ${limit.name} of ${limit.bytes} bytes${humanBytes(limit.bytes)}; send large payloads by reference`);
+    throw new Error(`${what}: envelope ${envelope.id} (type ${envelope.type}) is ${bytes} bytes ${limit.counted}, over ${limit.name} of ${limit.bytes} bytes${humanBytes(limit.bytes)}; ${advice}`);
   }
 }
 
-/** The attributes (SNS, SQS) or headers (Kafka) every message carries, which subscriptions and consumers route on. */
-export function envelopeAttributes(envelope: Envelope): Array<readonly [name: string, value: string]> {
-  return [[ATTRIBUTE_TYPE, envelope.type], [ATTRIBUTE_VERSION, envelope.version], [ATTRIBUTE_SOURCE, envelope.source]];
+/**
+ * The attributes (SNS, SQS) or headers (Kafka, RabbitMQ) every message carries, which
+ * subscriptions and consumers route on: `environment` only when the publisher has one.
+ */
+export function envelopeAttributes(envelope: Envelope, environment?: string): Array<readonly [name: string, value: string]> {
+  const attributes: Array<readonly [string, string]> = [[ATTRIBUTE_TYPE, envelope.type], [ATTRIBUTE_VERSION, envelope.version], [ATTRIBUTE_SOURCE, envelope.source]];
+  if (environment !== undefined) attributes.push([ATTRIBUTE_ENVIRONMENT, environment]);
+  return attributes;
 }
 
-/** A string message attribute as SNS and SQS take it. */
+/** A message attribute as SNS and SQS take it: text, or a number written as text. */
 export interface StringAttribute {
-  readonly DataType: 'String';
+  readonly DataType: 'String' | 'Number';
   readonly StringValue: string;
 }
 
 /** The envelope's attributes as SNS and SQS message attributes. */
-export function stringAttributes(envelope: Envelope): Record<string, StringAttribute> {
-  return Object.fromEntries(envelopeAttributes(envelope).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]));
+export function stringAttributes(envelope: Envelope, environment?: string): Record<string, StringAttribute> {
+  return Object.fromEntries(envelopeAttributes(envelope, environment).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]));
 }
 
 /** How SNS and SQS measure a message: body plus each attribute's name, data type and value, in UTF-8 bytes. */

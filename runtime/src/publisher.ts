@@ -5,9 +5,11 @@ import type { Envelope } from './envelope.js';
 import { type AttemptBudget, callFailure, entryFailure, installAttemptBudget, sendWithinBudget } from './publisher-attempts.js';
 import { describeValue } from './describe-value.js';
 import { backoff, type CallOutcome, chunkBySize, MISSING_FROM_RESPONSE, sendInBatches } from './publish-batches.js';
-import { buildEnvelope, checkSize, deduplicationIdFor, FIFO_ID_PATTERN, messageBytes, type SizeLimit, stringAttributes } from './publish-envelope.js';
+import { buildEnvelope, deduplicationIdFor, FIFO_ID_PATTERN, type SizeLimit, stringAttributes } from './publish-envelope.js';
 import { checkSdkClient, nonEmptyString, optionsObject, retryOptions } from './publisher-options.js';
 import { defaultClientConfig } from './client-config.js';
+import { ClaimCheck, placeWithAttributes, type LargePayloadOptions, type PendingUpload } from './claim-check.js';
+import { resolveEnvironment } from './environment.js';
 
 export { deduplicationIdFor } from './publish-envelope.js';
 export { EARLIER_ENTRY_FAILED, MAX_RETRY_DELAY_MS, MISSING_FROM_RESPONSE } from './publish-batches.js';
@@ -15,6 +17,8 @@ export { PUBLISHER_OPTION_RANGES } from './publisher-options.js';
 
 /** SNS's limit for one message, attributes included, and for all messages of one PublishBatch together. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
+/** The most a topic accepts when its `MaximumMessageSize` is raised: the highest `largePayloads.thresholdBytes`. */
+export const SNS_MAX_THRESHOLD_BYTES = 1024 * 1024;
 /** SNS's limit of entries in one PublishBatch. */
 export const MAX_BATCH_ENTRIES = 10;
 
@@ -50,6 +54,19 @@ export interface PublisherOptions {
    * @default 100
    */
   readonly retryBaseDelayMs?: number;
+  /**
+   * The environment this producer runs in (`prod`, `staging`, `dev-alice`): 1 to 20 lower-case
+   * letters, digits and `-`, starting with a letter. Sent as the `environment` attribute, which
+   * subscriptions filter on and consumers check; the envelope's `source` stays the service.
+   * @default the environment variable FANOUT_ENVIRONMENT; no attribute when it is unset
+   */
+  readonly environment?: string;
+  /**
+   * Claim check: messages over `thresholdBytes` go to S3 and the topic carries a pointer in the
+   * format of AWS's extended client libraries. `false` turns it off.
+   * @default on when FANOUT_PAYLOAD_BUCKET is set (that bucket, 256 KiB); otherwise off, and a message over 256 KiB is refused
+   */
+  readonly largePayloads?: LargePayloadOptions | false;
 }
 
 /** SNS's size limit, as the shared size guard reports it. */
@@ -112,6 +129,7 @@ interface Prepared<T> {
   readonly request: Omit<PublishBatchRequestEntry, 'Id'>;
   readonly bytes: number;
   readonly group?: string;
+  readonly upload?: PendingUpload;
 }
 
 type Accepted = { readonly messageId: string; readonly sequenceNumber?: string };
@@ -120,7 +138,10 @@ type Accepted = { readonly messageId: string; readonly sequenceNumber?: string }
 export class Publisher {
   readonly topicArn: string;
   readonly source: string;
+  /** The `environment` attribute of every message, when there is one. */
+  readonly environment: string | undefined;
   private readonly client: SNSClient;
+  private readonly claimCheck: ClaimCheck;
   private readonly fifo: boolean;
   private readonly maxAttempts: number;
   private readonly retryBaseDelayMs: number;
@@ -135,6 +156,8 @@ export class Publisher {
     this.client = options.client ?? new SNSClient(defaultClientConfig({ maxAttempts: 1 }));
     installAttemptBudget(this.client);
     this.fifo = this.topicArn.endsWith('.fifo');
+    this.environment = resolveEnvironment('Publisher', options.environment, process.env);
+    this.claimCheck = new ClaimCheck('Publisher', options.largePayloads, process.env, SNS_LIMIT, SNS_MAX_THRESHOLD_BYTES, this.environment);
   }
 
   /**
@@ -142,7 +165,8 @@ export class Publisher {
    * throws the last error if none succeeded, at once for an error no retry can fix.
    */
   async publish<T>(type: string, data: T, options: PublishOptions = {}): Promise<PublishResult<T>> {
-    const { envelope, request } = this.prepare({ ...options, type, data }, 'publish');
+    const { envelope, request, upload } = this.prepare({ ...options, type, data }, 'publish');
+    await this.claimCheck.upload([upload]);
     let used = 0;
     for (let round = 1; ; round++) {
       if (round > 1) await backoff(this.retryBaseDelayMs, round);
@@ -160,9 +184,10 @@ export class Publisher {
 
   /**
    * Publishes many envelopes in PublishBatch calls of at most 10 entries and 256 KiB, one call
-   * after the other, retrying entries that failed on SNS's side. Every entry is checked before
-   * anything is sent (an invalid one throws and nothing is published); after that it never
-   * throws for a failed entry: each entry's result says how it ended.
+   * after the other, retrying entries that failed on SNS's side. Every entry is checked, and the
+   * large bodies written to S3, before anything is sent (an invalid entry or a failed upload
+   * throws and nothing is published); after that it never throws for a failed entry: each
+   * entry's result says how it ended.
    *
    * Each entry is carried by at most `maxAttempts` requests, the client's retries included.
    * Entries SNS leaves out of its response count as failed on its side. On a FIFO topic an entry
@@ -173,6 +198,7 @@ export class Publisher {
    */
   async publishBatch<T>(entries: readonly BatchEntry<T>[]): Promise<BatchEntryResult<T>[]> {
     const prepared = entries.map((entry, index) => this.prepare(entry, `publishBatch entry ${index}`));
+    await this.claimCheck.upload(prepared.map((entry) => entry.upload));
     const outcomes = await sendInBatches<Accepted>(prepared, {
       maxEntries: MAX_BATCH_ENTRIES,
       maxBytes: MAX_MESSAGE_BYTES,
@@ -230,17 +256,16 @@ export class Publisher {
         throw new Error(`${what}: ${name} must be 1 to 128 letters, digits and ASCII punctuation, got ${describeValue(value)} (envelope ${envelope.id})`);
       }
     }
-    const attributes = stringAttributes(envelope);
-    const bytes = messageBytes(message, attributes);
-    checkSize(what, envelope, bytes, SNS_LIMIT);
+    const placed = placeWithAttributes(this.claimCheck, what, envelope, message, stringAttributes(envelope, this.environment));
     const deduplicationId = entry.messageDeduplicationId ?? (this.fifo ? deduplicationIdFor(envelope.id) : undefined);
     return {
       envelope,
-      bytes,
+      bytes: placed.bytes,
+      ...(placed.upload ? { upload: placed.upload } : {}),
       ...(this.fifo ? { group: entry.messageGroupId } : {}),
       request: {
-        Message: message,
-        MessageAttributes: attributes,
+        Message: placed.body,
+        MessageAttributes: placed.attributes,
         ...(entry.messageGroupId ? { MessageGroupId: entry.messageGroupId } : {}),
         ...(deduplicationId ? { MessageDeduplicationId: deduplicationId } : {}),
       },

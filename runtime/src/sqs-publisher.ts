@@ -7,12 +7,16 @@ import type { Envelope } from './envelope.js';
 import { describeValue } from './describe-value.js';
 import { type AttemptBudget, callFailure, entryFailure, installAttemptBudget, sendWithinBudget } from './publisher-attempts.js';
 import { type CallOutcome, type EntryError, MISSING_FROM_RESPONSE, PublishFailedError, sendInBatches } from './publish-batches.js';
-import { buildEnvelope, checkSize, deduplicationIdFor, type EnvelopeFields, FIFO_ID_PATTERN, messageBytes, type SizeLimit, stringAttributes } from './publish-envelope.js';
+import { buildEnvelope, deduplicationIdFor, type EnvelopeFields, FIFO_ID_PATTERN, type SizeLimit, stringAttributes } from './publish-envelope.js';
 import { checkSdkClient, nonEmptyString, optionsObject, retryOptions } from './publisher-options.js';
 import { defaultClientConfig } from './client-config.js';
+import { ClaimCheck, placeWithAttributes, type LargePayloadOptions, type PendingUpload } from './claim-check.js';
+import { resolveEnvironment } from './environment.js';
 
 /** SQS's limit for one message, attributes included, and for all messages of one SendMessageBatch together. */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
+/** The most a queue accepts when its `MaximumMessageSize` is raised: the highest `largePayloads.thresholdBytes`. */
+export const SQS_MAX_THRESHOLD_BYTES = 1024 * 1024;
 /** SQS's limit of entries in one SendMessageBatch. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
 
@@ -43,6 +47,18 @@ export interface SqsPublisherOptions {
   readonly maxAttempts?: number;
   /** Wait before the publisher's first retry, in milliseconds: an integer from 0 to 60000; doubled each retry up to 60 s, with full jitter. @default 100 */
   readonly retryBaseDelayMs?: number;
+  /**
+   * The environment this producer runs in (`prod`, `dev-alice`): 1 to 20 lower-case letters,
+   * digits and `-`, starting with a letter; sent as the `environment` attribute, which consumers check.
+   * @default the environment variable FANOUT_ENVIRONMENT; no attribute when it is unset
+   */
+  readonly environment?: string;
+  /**
+   * Claim check: messages over `thresholdBytes` go to S3 and the queue carries a pointer in the
+   * format of AWS's extended client libraries. `false` turns it off.
+   * @default on when FANOUT_PAYLOAD_BUCKET is set (that bucket, 256 KiB); otherwise off, and a message over 256 KiB is refused
+   */
+  readonly largePayloads?: LargePayloadOptions | false;
 }
 
 /** Per-message options of `publish` and `publishBatch`. */
@@ -88,6 +104,7 @@ interface Prepared<T> {
   readonly request: Omit<SendMessageBatchRequestEntry, 'Id'>;
   readonly bytes: number;
   readonly group?: string;
+  readonly upload?: PendingUpload;
 }
 
 type Accepted = { readonly messageId: string; readonly sequenceNumber?: string };
@@ -96,7 +113,10 @@ type Accepted = { readonly messageId: string; readonly sequenceNumber?: string }
 export class SqsPublisher {
   readonly queueUrl: string;
   readonly source: string;
+  /** The `environment` attribute of every message, when there is one. */
+  readonly environment: string | undefined;
   private readonly client: SQSClient;
+  private readonly claimCheck: ClaimCheck;
   private readonly fifo: boolean;
   private readonly maxAttempts: number;
   private readonly retryBaseDelayMs: number;
@@ -111,6 +131,8 @@ export class SqsPublisher {
     this.client = options.client ?? new SQSClient(defaultClientConfig({ maxAttempts: 1 }));
     installAttemptBudget(this.client);
     this.fifo = this.queueUrl.endsWith('.fifo');
+    this.environment = resolveEnvironment('SqsPublisher', options.environment, process.env);
+    this.claimCheck = new ClaimCheck('SqsPublisher', options.largePayloads, process.env, SQS_LIMIT, SQS_MAX_THRESHOLD_BYTES, this.environment);
   }
 
   /** Sends one envelope (a batch of one); throws `PublishFailedError` with its code when it failed. */
@@ -122,9 +144,9 @@ export class SqsPublisher {
 
   /**
    * Sends many envelopes in SendMessageBatch calls of at most 10 entries and 256 KiB, one call
-   * after the other. Every entry is checked before anything is sent (an invalid one throws and
-   * nothing is sent); after that it never throws: each entry's result says how it ended. Each
-   * entry is carried by at most `maxAttempts` requests, the client's retries included. On a FIFO
+   * after the other. Every entry is checked, and the large bodies written to S3, before anything
+   * is sent (an invalid entry or a failed upload throws and nothing is sent); after that it never
+   * throws: each entry's result says how it ended. Each entry is carried by at most `maxAttempts` requests, the client's retries included. On a FIFO
    * queue nothing is sent ahead of an earlier entry of its message group (as the SNS Publisher).
    */
   async publishBatch<T>(entries: readonly SqsBatchEntry<T>[]): Promise<SqsBatchEntryResult<T>[]> {
@@ -132,6 +154,7 @@ export class SqsPublisher {
   }
 
   private async send<T>(prepared: readonly Prepared<T>[]): Promise<SqsBatchEntryResult<T>[]> {
+    await this.claimCheck.upload(prepared.map((entry) => entry.upload));
     const outcomes = await sendInBatches<Accepted>(prepared, {
       maxEntries: SQS_MAX_BATCH_ENTRIES,
       maxBytes: SQS_MAX_MESSAGE_BYTES,
@@ -191,17 +214,16 @@ export class SqsPublisher {
     }
     // SQS refuses U+FFFE and U+FFFF in a body; JSON.stringify leaves them as they are, a JSON escape carries them.
     const message = body.replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
-    const attributes = stringAttributes(envelope);
-    const bytes = messageBytes(message, attributes);
-    checkSize(what, envelope, bytes, SQS_LIMIT);
+    const placed = placeWithAttributes(this.claimCheck, what, envelope, message, stringAttributes(envelope, this.environment));
     const deduplicationId = entry.messageDeduplicationId ?? (this.fifo ? deduplicationIdFor(envelope.id) : undefined);
     return {
       envelope,
-      bytes,
+      bytes: placed.bytes,
+      ...(placed.upload ? { upload: placed.upload } : {}),
       ...(this.fifo ? { group: entry.messageGroupId } : {}),
       request: {
-        MessageBody: message,
-        MessageAttributes: attributes,
+        MessageBody: placed.body,
+        MessageAttributes: placed.attributes,
         ...(entry.messageGroupId ? { MessageGroupId: entry.messageGroupId } : {}),
         ...(deduplicationId ? { MessageDeduplicationId: deduplicationId } : {}),
       },

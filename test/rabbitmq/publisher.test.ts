@@ -99,7 +99,7 @@ test('the message: envelope body, type as routing key, persistent JSON, message 
 test('over 256 KiB with its headers: refused before anything is sent', async () => {
   const broker = new FakeBroker(confirmAll);
   await expect(make(broker).publish('order.created', { blob: 'x'.repeat(256 * 1024) }, { id: 'big' }))
-    .rejects.toThrow(/^publish: envelope big \(type order\.created\) is \d+ bytes with its headers, over the limit cdk-fanout keeps on every queue of 262144 bytes \(256 KiB\); send large payloads by reference$/);
+    .rejects.toThrow(/^publish: envelope big \(type order\.created\) is \d+ bytes with its headers, over the limit cdk-fanout keeps on every queue of 262144 bytes \(256 KiB\); give the RabbitMqPublisher largePayloads: \{ bucket \} \(or set FANOUT_PAYLOAD_BUCKET\) to send it through S3$/);
   expect(broker.published).toHaveLength(0);
 });
 

@@ -165,7 +165,7 @@ describe('KafkaPublisher', () => {
     const publisher = new KafkaPublisher({ kafka, topic: TOPIC, source: 'order-service', maxMessageBytes: 10_000 });
 
     await expect(publisher.publish('order.created', { blob: 'x'.repeat(10_000) }, { key: 'order-1' })).rejects.toThrow(
-      /^publish: envelope [0-9a-f-]{36} \(type order.created\) is 10\d{3} bytes with its key and headers, over maxMessageBytes of 10000 bytes; send large payloads by reference$/,
+      /^publish: envelope [0-9a-f-]{36} \(type order.created\) is 10\d{3} bytes with its key and headers, over maxMessageBytes of 10000 bytes; give the KafkaPublisher largePayloads: \{ bucket \} \(or set FANOUT_PAYLOAD_BUCKET\) to send it through S3$/,
     );
     expect(kafka.sends).toHaveLength(0);
     // About 3,200 bytes each: 3 per send of at most 10,000 bytes.

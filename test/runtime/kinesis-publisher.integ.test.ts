@@ -107,7 +107,7 @@ describe('KinesisPublisher', () => {
     const blob = 'x'.repeat(KINESIS_MAX_RECORD_BYTES - body('').length);
 
     await expect(publisher.publish('order.created', { blob }, { partitionKey: 'order-1' })).rejects.toThrow(new RegExp(
-      `^publish: envelope [0-9a-f-]{36} \\(type order.created\\) is ${KINESIS_MAX_RECORD_BYTES + 7} bytes with its partition key, over the Kinesis limit for one record of 1048576 bytes \\(1 MiB\\); send large payloads by reference$`,
+      `^publish: envelope [0-9a-f-]{36} \\(type order.created\\) is ${KINESIS_MAX_RECORD_BYTES + 7} bytes with its partition key, over the Kinesis limit for one record of 1048576 bytes \\(1 MiB\\); give the KinesisPublisher largePayloads: \\{ bucket \\} \\(or set FANOUT_PAYLOAD_BUCKET\\) to send it through S3$`,
     ));
     await expect(publisher.publish('order.created', { blob: blob.slice(7) }, { partitionKey: 'order-1' })).rejects.toThrow(/ResourceNotFoundException|not found/);
     expect(requests.of('PutRecordsCommand')).toBe(1); // only the record that fits was sent

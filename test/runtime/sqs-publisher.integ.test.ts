@@ -105,7 +105,7 @@ describe('SqsPublisher', () => {
 
     // The attributes: type/String/order.created, version/String/1, source/String/refund-service = 63 bytes.
     await expect(publisher.publish('order.created', { blob: 'x'.repeat(fits) })).rejects.toThrow(new RegExp(
-      `^publish: envelope [0-9a-f-]{36} \\(type order.created\\) is ${SQS_MAX_MESSAGE_BYTES + 63} bytes with its attributes, over the SQS limit of 262144 bytes \\(256 KiB\\); send large payloads by reference$`,
+      `^publish: envelope [0-9a-f-]{36} \\(type order.created\\) is ${SQS_MAX_MESSAGE_BYTES + 63} bytes with its attributes, over the SQS limit of 262144 bytes \\(256 KiB\\); give the SqsPublisher largePayloads: \\{ bucket \\} \\(or set FANOUT_PAYLOAD_BUCKET\\) to send it through S3$`,
     ));
     await expect(publisher.publishBatch<unknown>([{ type: 'order.created', data: {} }, { type: 'order.created', data: { blob: 'x'.repeat(SQS_MAX_MESSAGE_BYTES) } }])).rejects.toThrow(/^publishBatch entry 1: .* over the SQS limit/);
     expect(requests.total()).toBe(0);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 
 /** A name no other test file uses: all files share the emulators. */
@@ -21,6 +22,13 @@ export async function createIdempotencyTable(client: DynamoDBClient, prefix = 'i
 export async function getItem(client: DynamoDBClient, tableName: string, pk: string): Promise<Record<string, AttributeValue> | undefined> {
   const response = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk } }, ConsistentRead: true }));
   return response.Item;
+}
+
+/** A new, empty bucket; its name. */
+export async function createBucket(client: S3Client, prefix = 'payloads'): Promise<string> {
+  const bucket = uniqueName(prefix);
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
 }
 
 export async function createQueue(client: SQSClient, prefix: string, fifo = false): Promise<{ url: string; arn: string }> {

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
@@ -20,3 +21,5 @@ export const dynamoDbClient = (): DynamoDBClient =>
 /** SNS and SQS clients for fauxqs, started once per run by the global set-up. */
 export const snsClient = (): SNSClient => new SNSClient({ ...common, endpoint: endpoint('FANOUT_TEST_FAUXQS_ENDPOINT') });
 export const sqsClient = (): SQSClient => new SQSClient({ ...common, endpoint: endpoint('FANOUT_TEST_FAUXQS_ENDPOINT') });
+/** An S3 client for fauxqs (it serves S3 on the same endpoint), with path-style addressing as the emulator needs. */
+export const s3Client = (): S3Client => new S3Client({ ...common, endpoint: endpoint('FANOUT_TEST_FAUXQS_ENDPOINT'), forcePathStyle: true });

@@ -3,13 +3,17 @@ import { describeValue } from '../describe-value.js';
 import type { Envelope } from '../envelope.js';
 import { integerInRange } from '../option-range.js';
 import { backoff } from '../publish-batches.js';
-import { buildEnvelope, checkSize, envelopeAttributes, type SizeLimit, utf8Bytes } from '../publish-envelope.js';
+import { buildEnvelope, envelopeAttributes, type SizeLimit } from '../publish-envelope.js';
+import { ClaimCheck, placeWithHeaders, type LargePayloadOptions, type PendingUpload } from '../claim-check.js';
+import { resolveEnvironment } from '../environment.js';
 import { isWellFormed } from '../unicode.js';
 import { brokerText } from './topology.js';
 import { TimeoutError, withTimeout } from './timeout.js';
 
 /** The same 256 KiB every cdk-fanout publisher keeps, so a message can move between brokers and queues. */
 const RABBITMQ_LIMIT: SizeLimit = { bytes: 256 * 1024, name: 'the limit cdk-fanout keeps on every queue', counted: 'with its headers' };
+/** The highest `largePayloads.thresholdBytes`: RabbitMQ 4's default `max_message_size` (3.x allowed 128 MiB). */
+export const RABBITMQ_MAX_THRESHOLD_BYTES = 16 * 1024 * 1024;
 
 export interface RabbitMqPublisherOptions {
   /** The connection (`await amqplib.connect(url)`); the publisher opens its confirm channel on it, and a new one when the broker closes it. */
@@ -39,6 +43,19 @@ export interface RabbitMqPublisherOptions {
    * @default 10000
    */
   readonly timeoutMs?: number;
+  /**
+   * The environment this producer runs in (`prod`, `dev-alice`): 1 to 20 lower-case letters,
+   * digits and `-`, starting with a letter; sent as the `environment` header, which consumers check.
+   * @default the environment variable FANOUT_ENVIRONMENT; no header when it is unset
+   */
+  readonly environment?: string;
+  /**
+   * Claim check: messages over `thresholdBytes` (body and headers) go to S3 and the exchange gets a
+   * pointer in the format of AWS's extended client libraries, with an `ExtendedPayloadSize`
+   * header. `thresholdBytes` may go up to 16 MiB. `false` turns it off.
+   * @default on when FANOUT_PAYLOAD_BUCKET is set (that bucket, 256 KiB); otherwise off, and a message over 256 KiB is refused
+   */
+  readonly largePayloads?: LargePayloadOptions | false;
 }
 
 /** Per-message options of `publish` and `publishBatch`. */
@@ -96,6 +113,7 @@ interface Prepared<T> {
   readonly routingKey: string;
   readonly content: Buffer;
   readonly properties: Options.Publish;
+  readonly upload?: PendingUpload;
 }
 
 /**
@@ -109,6 +127,9 @@ interface Prepared<T> {
 export class RabbitMqPublisher {
   readonly exchange: string;
   readonly source: string;
+  /** The `environment` header of every message, when there is one. */
+  readonly environment: string | undefined;
+  private readonly claimCheck: ClaimCheck;
   private readonly connection: Pick<ChannelModel, 'createConfirmChannel'>;
   private readonly maxAttempts: number;
   private readonly retryBaseDelayMs: number;
@@ -130,6 +151,8 @@ export class RabbitMqPublisher {
     this.maxAttempts = integerInRange(OWNER, 'maxAttempts', options.maxAttempts, 3, ...RABBITMQ_PUBLISHER_OPTION_RANGES.maxAttempts);
     this.retryBaseDelayMs = integerInRange(OWNER, 'retryBaseDelayMs', options.retryBaseDelayMs, 100, ...RABBITMQ_PUBLISHER_OPTION_RANGES.retryBaseDelayMs);
     this.timeoutMs = integerInRange(OWNER, 'timeoutMs', options.timeoutMs, 10_000, ...RABBITMQ_PUBLISHER_OPTION_RANGES.timeoutMs);
+    this.environment = resolveEnvironment(OWNER, options.environment, process.env);
+    this.claimCheck = new ClaimCheck(OWNER, options.largePayloads, process.env, RABBITMQ_LIMIT, RABBITMQ_MAX_THRESHOLD_BYTES, this.environment);
   }
 
   /** Publishes, retries and channels opened so far (a channel is opened again after the broker closes one). */
@@ -139,21 +162,25 @@ export class RabbitMqPublisher {
 
   /**
    * Publishes one envelope and waits for the broker's confirm; throws the last error when no
-   * attempt was confirmed (at once for a refusal no retry can fix). Refuses, before sending
-   * anything, an envelope over 256 KiB with its headers.
+   * attempt was confirmed (at once for a refusal no retry can fix). An envelope over the
+   * threshold with its headers goes to S3 first (with `largePayloads`), or is refused before
+   * anything is sent (without).
    */
   async publish<T>(type: string, data: T, options: RabbitMqPublishOptions = {}): Promise<RabbitMqPublishResult<T>> {
     const prepared = this.prepare({ ...options, type, data }, 'publish');
+    await this.claimCheck.upload([prepared.upload]);
     return this.send(prepared);
   }
 
   /**
    * Publishes every entry, concurrently on one channel; one result per entry, in order. Every
-   * entry is checked before anything is sent; once sending started it never throws.
+   * entry is checked, and the large bodies written to S3, before anything is sent (an invalid entry
+   * or a failed upload throws); once sending started it never throws.
    */
   async publishBatch<T>(entries: readonly RabbitMqBatchEntry<T>[]): Promise<RabbitMqBatchEntryResult<T>[]> {
     if (!Array.isArray(entries)) throw new Error(`publishBatch: entries must be an array, got ${describeValue(entries)}`);
     const prepared = entries.map((entry, index) => this.prepare<T>(entry, `publishBatch entry ${index}`));
+    await this.claimCheck.upload(prepared.map((message) => message.upload));
     return Promise.all(prepared.map(async (message): Promise<RabbitMqBatchEntryResult<T>> => {
       try {
         return { ok: true, ...(await this.send(message)) };
@@ -266,13 +293,13 @@ export class RabbitMqPublisher {
         throw new Error(`${what}: ${name} is ${Buffer.byteLength(value)} bytes in UTF-8, over the ${MAX_SHORT_STRING_BYTES} bytes an AMQP message property holds (envelope type ${envelope.type})`);
       }
     }
-    const headers = Object.fromEntries(envelopeAttributes(envelope));
     // Measured as the SNS publisher measures: body plus each header's name and value, in UTF-8 bytes.
-    checkSize(what, envelope, utf8Bytes(body) + Object.entries(headers).reduce((sum, [name, value]) => sum + utf8Bytes(name) + utf8Bytes(value), 0), RABBITMQ_LIMIT);
+    const placed = placeWithHeaders(this.claimCheck, what, envelope, body, Object.fromEntries(envelopeAttributes(envelope, this.environment)));
     return {
       envelope,
       routingKey,
-      content: Buffer.from(body, 'utf8'),
+      content: Buffer.from(placed.body, 'utf8'),
+      ...(placed.upload ? { upload: placed.upload } : {}),
       properties: {
         persistent: true,
         contentType: 'application/json',
@@ -280,7 +307,7 @@ export class RabbitMqPublisher {
         messageId: envelope.id,
         ...(envelope.correlationId === undefined ? {} : { correlationId: envelope.correlationId }),
         timestamp: Math.floor(Date.parse(envelope.timestamp) / 1000),
-        headers,
+        headers: placed.attributes,
       },
     };
   }

@@ -1,0 +1,176 @@
+/*
+ * The claim check's pure parts: the pointer format AWS's extended clients read and write, the
+ * publisher's decision (inline, offload, refuse) and its option checks, how a failed S3 read is
+ * classified, and the environment rules. No S3 here: large-payloads.integ.test.ts uses fauxqs's.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { createEnvelope } from '@cdk-fanout/runtime';
+import { ClaimCheck, placeWithAttributes, placeWithHeaders } from '../../runtime/src/claim-check';
+import { resolveEnvironment, wrongEnvironment } from '../../runtime/src/environment';
+import { payloadKey, pointerBody, readPointer } from '../../runtime/src/payload-pointer';
+import { payloadReadError } from '../../runtime/src/payload-store';
+import { PoisonMessageError } from '../../runtime/src/poison-message-error';
+import { stringAttributes } from '../../runtime/src/publish-envelope';
+
+const LIMIT = { bytes: 256 * 1024, name: 'the SNS/SQS limit', counted: 'with its attributes' };
+const envelope = createEnvelope({ type: 'order.created', data: { orderId: 'o-1' }, source: 'order-service' });
+
+describe('pointer format', () => {
+  test('the body is byte for byte what the Java extended client writes', () => {
+    expect(pointerBody({ bucket: 'payloads', key: 'prod/order.created/k-1' }))
+      .toBe('["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"payloads","s3Key":"prod/order.created/k-1"}]');
+  });
+
+  test.each([
+    ['a raw body, parsed', ['software.amazon.payloadoffloading.PayloadS3Pointer', { s3BucketName: 'b', s3Key: 'k' }]],
+    ['an SNS notification\'s Message, as text', '["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"b","s3Key":"k"}]'],
+    ['the Python client\'s spacing', '["software.amazon.payloadoffloading.PayloadS3Pointer", {"s3BucketName": "b", "s3Key": "k"}]'],
+    ['the older Java client\'s class', '["com.amazon.sqs.javamessaging.MessageS3Pointer",{"s3BucketName":"b","s3Key":"k"}]'],
+  ])('read from %s', (_, value) => {
+    expect(readPointer(value)).toEqual({ bucket: 'b', key: 'k' });
+  });
+
+  test.each([
+    ['an envelope', envelope],
+    ['an envelope\'s text', JSON.stringify(envelope)],
+    ['another array', ['a', { s3BucketName: 'b', s3Key: 'k' }]],
+    ['text that is not JSON', '[oops'],
+    ['null', null],
+  ])('%s is no pointer', (_, value) => {
+    expect(readPointer(value)).toBeUndefined();
+  });
+
+  test.each([
+    ['no key', '["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"b"}]'],
+    ['an empty bucket name', '["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"","s3Key":"k"}]'],
+    ['no fields at all', '["com.amazon.sqs.javamessaging.MessageS3Pointer"]'],
+  ])('a pointer with %s is poison payload-unreadable', (_, value) => {
+    const thrown = (() => { try { readPointer(value); } catch (error) { return error; } return undefined; })();
+    expect(thrown).toBeInstanceOf(PoisonMessageError);
+    expect(thrown).toMatchObject({ reason: 'payload-unreadable' });
+  });
+
+  test('keys are scoped by environment and type, and never repeat', () => {
+    expect(payloadKey('prod', 'order.created')).toMatch(/^prod\/order\.created\/[0-9a-f-]{36}$/);
+    expect(payloadKey(undefined, 'order.created')).toMatch(/^default\/order\.created\/[0-9a-f-]{36}$/);
+    expect(payloadKey('prod', 'order.created')).not.toBe(payloadKey('prod', 'order.created'));
+  });
+});
+
+describe('ClaimCheck: the publisher\'s decision', () => {
+  const body = (bytes: number) => 'x'.repeat(bytes);
+
+  test('without a bucket: the limit, and the refusal says how to offload', () => {
+    const check = new ClaimCheck('SqsPublisher', undefined, {}, LIMIT, 1024 * 1024, undefined);
+    expect(check.place('publish', envelope, body(10), LIMIT.bytes)).toBeUndefined();
+    expect(() => check.place('publish', envelope, body(10), LIMIT.bytes + 1)).toThrow(
+      new RegExp(`^publish: envelope ${envelope.id} \\(type order.created\\) is 262145 bytes with its attributes, over the SNS/SQS limit of 262144 bytes \\(256 KiB\\); give the SqsPublisher largePayloads: \\{ bucket \\} \\(or set FANOUT_PAYLOAD_BUCKET\\) to send it through S3$`),
+    );
+  });
+
+  test('with a bucket: over the threshold goes to S3 under an environment-scoped key, at or under it stays inline', () => {
+    const check = new ClaimCheck('Publisher', { bucket: 'payloads', thresholdBytes: 2048 }, {}, LIMIT, 1024 * 1024, 'dev-alice');
+    expect(check.place('publish', envelope, body(10), 2048)).toBeUndefined();
+    const offload = check.place('publish', envelope, 'é'.repeat(1500), 3001)!;
+    expect(offload.originalBytes).toBe(3000);
+    expect(offload.upload.pointer.bucket).toBe('payloads');
+    expect(offload.upload.pointer.key).toMatch(/^dev-alice\/order\.created\/[0-9a-f-]{36}$/);
+    expect(offload.upload.body).toBe('é'.repeat(1500));
+    expect(readPointer(offload.body)).toEqual(offload.upload.pointer);
+  });
+
+  test('the bucket comes from FANOUT_PAYLOAD_BUCKET; largePayloads: false turns that off', () => {
+    expect(new ClaimCheck('Publisher', undefined, { FANOUT_PAYLOAD_BUCKET: 'from-env' }, LIMIT, 1024 * 1024, undefined)).toMatchObject({ bucket: 'from-env', thresholdBytes: 256 * 1024 });
+    expect(new ClaimCheck('Publisher', false, { FANOUT_PAYLOAD_BUCKET: 'from-env' }, LIMIT, 1024 * 1024, undefined)).toMatchObject({ bucket: undefined, thresholdBytes: LIMIT.bytes });
+  });
+
+  test('the default threshold is 256 KiB, or a lower maximum', () => {
+    const kafkaLimit = { bytes: 100_000, name: 'maxMessageBytes', counted: 'with its key and headers' };
+    expect(new ClaimCheck('KafkaPublisher', { bucket: 'payloads' }, {}, kafkaLimit, 100_000, undefined).thresholdBytes).toBe(100_000);
+  });
+
+  test.each([
+    [{ bucket: 'payloads', thresholdBytes: 1024 * 1024 + 1 }, {}, 'Publisher: largePayloads.thresholdBytes must be an integer from 1024 to 1048576, got 1048577'],
+    [{ bucket: 'payloads', thresholdBytes: 100 }, {}, 'Publisher: largePayloads.thresholdBytes must be an integer from 1024 to 1048576, got 100'],
+    [{ bucket: 'Payloads_1' }, {}, 'Publisher: largePayloads.bucket must be an S3 bucket name (3 to 63 lower-case letters, digits, \'.\' and \'-\'), got "Payloads_1"'],
+    [undefined, { FANOUT_PAYLOAD_BUCKET: 's3://x' }, 'Publisher: the environment variable FANOUT_PAYLOAD_BUCKET must be an S3 bucket name (3 to 63 lower-case letters, digits, \'.\' and \'-\'), got "s3://x"'],
+    [{ bucket: 'payloads', client: {} }, {}, 'Publisher: client must be an S3Client, got an object'],
+    ['payloads', {}, 'Publisher: largePayloads must be an object ({ bucket, client?, thresholdBytes? }) or false, got "payloads"'],
+  ])('refuses %j (env %j) in one line', (options, env, message) => {
+    expect(() => new ClaimCheck('Publisher', options as never, env, LIMIT, 1024 * 1024, undefined)).toThrow(message);
+  });
+
+  test('a real S3Client is accepted', () => {
+    const client = new S3Client({ region: 'us-east-1' });
+    expect(new ClaimCheck('Publisher', { bucket: 'payloads', client }, {}, LIMIT, 1024 * 1024, undefined).bucket).toBe('payloads');
+    client.destroy();
+  });
+
+  test('a pointer keeps the routing attributes and adds ExtendedPayloadSize as a Number', () => {
+    const check = new ClaimCheck('Publisher', { bucket: 'payloads', thresholdBytes: 1024 }, {}, LIMIT, 1024 * 1024, 'prod');
+    const text = JSON.stringify({ ...envelope, data: 'x'.repeat(2000) });
+    const placed = placeWithAttributes(check, 'publish', envelope, text, stringAttributes(envelope, 'prod'));
+    expect(placed.attributes).toEqual({
+      type: { DataType: 'String', StringValue: 'order.created' },
+      version: { DataType: 'String', StringValue: '1' },
+      source: { DataType: 'String', StringValue: 'order-service' },
+      environment: { DataType: 'String', StringValue: 'prod' },
+      ExtendedPayloadSize: { DataType: 'Number', StringValue: String(Buffer.byteLength(text)) },
+    });
+    expect(placed.bytes).toBeLessThan(1024);
+    const headers = placeWithHeaders(check, 'publish', envelope, text, { type: 'order.created', environment: 'prod' }, 5);
+    expect(headers.attributes).toEqual({ type: 'order.created', environment: 'prod', ExtendedPayloadSize: String(Buffer.byteLength(text)) });
+    expect(readPointer(headers.body)).toEqual(headers.upload!.pointer);
+  });
+});
+
+describe('reading a claim check that failed', () => {
+  const pointer = { bucket: 'payloads', key: 'prod/order.created/k' };
+  const s3Error = (name: string, status: number) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
+
+  test.each([
+    ['NoSuchKey', 404, 'payload-missing'],
+    ['NoSuchBucket', 404, 'payload-missing'],
+    ['NotFound', 404, 'payload-missing'],
+    ['UnknownError', 404, 'payload-missing'],
+    ['AccessDenied', 403, 'payload-unreadable'],
+    ['InvalidObjectState', 403, 'payload-unreadable'],
+  ])('%s (%i) is poison %s', (name, status, reason) => {
+    const error = payloadReadError(pointer, s3Error(name, status));
+    expect(error).toBeInstanceOf(PoisonMessageError);
+    expect(error).toMatchObject({ reason });
+    expect(error.message).toContain('s3://payloads/prod/order.created/k');
+  });
+
+  test.each([['SlowDown', 503], ['InternalError', 500], ['TimeoutError', 0], ['ECONNRESET', 0]])('%s is retried, not poison', (name, status) => {
+    const error = payloadReadError(pointer, s3Error(name, status));
+    expect(error).not.toBeInstanceOf(PoisonMessageError);
+    expect(error.message).toMatch(/^reading the claim-checked body at s3:\/\/payloads\/prod\/order\.created\/k failed \(.+\); will be retried$/);
+  });
+});
+
+describe('environments', () => {
+  test('the option, else FANOUT_ENVIRONMENT, else none', () => {
+    expect(resolveEnvironment('Publisher', 'prod', { FANOUT_ENVIRONMENT: 'dev' })).toBe('prod');
+    expect(resolveEnvironment('Publisher', undefined, { FANOUT_ENVIRONMENT: 'dev' })).toBe('dev');
+    expect(resolveEnvironment('Publisher', undefined, { FANOUT_ENVIRONMENT: '' })).toBeUndefined();
+  });
+
+  test.each([
+    ['Prod', {}, 'Publisher: environment must be 1 to 20 lower-case letters, digits and \'-\', starting with a letter (e.g. \'prod\', \'dev-alice\'), got "Prod"'],
+    [undefined, { FANOUT_ENVIRONMENT: 'a-very-long-environment-name' }, 'Publisher: the environment variable FANOUT_ENVIRONMENT must be 1 to 20 lower-case letters, digits and \'-\', starting with a letter (e.g. \'prod\', \'dev-alice\'), got "a-very-long-environment-name"'],
+    [7, {}, 'Publisher: environment must be 1 to 20 lower-case letters, digits and \'-\', starting with a letter (e.g. \'prod\', \'dev-alice\'), got 7'],
+  ])('refuses %j (env %j)', (value, env, message) => {
+    expect(() => resolveEnvironment('Publisher', value, env)).toThrow(message);
+  });
+
+  test.each([
+    ['prod', 'dev', true],
+    ['prod', 'prod', false],
+    ['prod', undefined, false],
+    [undefined, 'dev', false],
+  ])('consumer %s, message %s: poison %s', (expected, stamped, poison) => {
+    const error = wrongEnvironment(expected, stamped);
+    expect(error?.reason).toBe(poison ? 'wrong-environment' : undefined);
+  });
+});
