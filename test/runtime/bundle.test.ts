@@ -37,8 +37,9 @@ describe.each<Format>(['esm', 'cjs'])('consumer bundle, %s', (format) => {
     expect(Object.keys(result.metafile!.inputs).filter((input) => input.includes('node_modules'))).toEqual([]);
   });
 
-  test('imports the DynamoDB client (idempotency) and the SQS client (poison), never SNS', () => {
+  test('imports the DynamoDB client (idempotency) and the SQS client (poison), never SNS; S3 only by import() on the first claim check', () => {
     expect(sdkImports(text)).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sqs']);
+    expect(text.match(/\bimport\("@aws-sdk\/client-s3"\)/g)).toHaveLength(1);
   });
 });
 
@@ -48,13 +49,18 @@ test('an ESM consumer bundle has no require(): every import is static', () => {
   expect(text).toMatch(/import\s*\{[^}]*\}\s*from\s*"@aws-sdk\/client-sqs"/);
 });
 
-test('the publisher entry imports the SNS client only', () => {
-  expect(sdkImports(bundle(entry('publisher'), 'esm').outputFiles![0].text)).toEqual(['@aws-sdk/client-sns']);
+test.each(['publisher', 'sqs-publisher', 'kinesis-publisher'])('the %s entry imports its own client only, S3 by import() on the first large message', (name) => {
+  const text = bundle(entry(name), 'esm').outputFiles![0].text;
+  expect(sdkImports(text)).toEqual([`@aws-sdk/client-${name === 'publisher' ? 'sns' : name.replace('-publisher', '')}`]);
+  expect(text).toMatch(/\bimport\("@aws-sdk\/client-s3"\)/);
 });
 
 test('the envelope entry imports no AWS client', () => {
   expect(sdkImports(bundle(entry('envelope'), 'esm').outputFiles![0].text)).toEqual([]);
 });
+
+/** Which of the clients a process has loaded so far (an import() of a CommonJS package lands in require.cache too). */
+const LOADED = `['client-dynamodb', 'client-sqs', 'client-sns', 'client-s3'].filter((c) => Object.keys(require.cache).some((k) => k.includes('@aws-sdk/' + c + '/')))`;
 
 test('a CommonJS consumer bundle loads DynamoDB and SQS at import, and SNS never', () => {
   mkdirSync(join(ROOT, 'build'), { recursive: true });
@@ -66,10 +72,42 @@ test('a CommonJS consumer bundle loads DynamoDB and SQS at import, and SNS never
     const probe = `
       const runtime = require(${JSON.stringify(file)});
       runtime.createConsumer({ handlers: {} });
-      const loaded = ['client-dynamodb', 'client-sqs', 'client-sns'].filter((c) => Object.keys(require.cache).some((k) => k.includes('@aws-sdk/' + c + '/')));
-      console.log(JSON.stringify(loaded));`;
+      console.log(JSON.stringify(${LOADED}));`;
     const output = execFileSync(process.execPath, ['-e', probe], { cwd: ROOT, env: { ...process.env, AWS_REGION: 'us-east-1' } }).toString();
     expect(JSON.parse(output)).toEqual(['client-dynamodb', 'client-sqs']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a consumer bundle loads the S3 client on its first claim check, not before (the real import(), which jest cannot run)', () => {
+  mkdirSync(join(ROOT, 'build'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, 'build/bundle-'));
+  try {
+    const file = join(dir, 'consumer.js');
+    bundle(entry('consumer'), 'cjs', file);
+    const envelope = (id: string) => JSON.stringify({ id, type: 'order.created', version: '1', timestamp: '2026-11-30T00:00:00Z', source: 'probe', data: {} });
+    const record = (id: string, body: string) => ({ messageId: id, body, attributes: {}, messageAttributes: {}, eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q' });
+    const pointer = JSON.stringify(['software.amazon.payloadoffloading.PayloadS3Pointer', { s3BucketName: 'payloads', s3Key: 'default/order.created/k' }]);
+    const probe = `
+      const runtime = require(${JSON.stringify(file)});
+      const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+      const handler = runtime.createConsumer({ logger: quiet, handlers: { 'order.created': { handle() {} } } });
+      (async () => {
+        const plain = await handler({ Records: [${JSON.stringify(record('m-1', envelope('e-1')))}] });
+        const before = ${LOADED};
+        // Nothing listens on port 9: the read fails, retryably, after the client was loaded.
+        const claimed = await handler({ Records: [${JSON.stringify(record('m-2', pointer))}] });
+        console.log(JSON.stringify({ plain, before, claimed, after: ${LOADED} }));
+      })();`;
+    const env = { ...process.env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'probe', AWS_SECRET_ACCESS_KEY: 'probe', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' };
+    const output = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: ROOT, env }).toString());
+    expect(output).toEqual({
+      plain: { batchItemFailures: [] },
+      before: ['client-dynamodb', 'client-sqs'],
+      claimed: { batchItemFailures: [{ itemIdentifier: 'm-2' }] },
+      after: ['client-dynamodb', 'client-sqs', 'client-s3'],
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ export { createConsumer, type ConsumerHandler, type LambdaContextLike } from '..
 export { kafkaRecordOf, type KafkaBatchItemFailure, type KafkaBatchResponse, type KafkaEvent, type KafkaRecord } from '../sources/kafka.js';
 export { kinesisRecordOf } from '../sources/kinesis.js';
 export { RabbitMqBatchRetryError, rabbitMqMessageOf, type RabbitMqEvent, type RabbitMqEventMessage } from '../sources/rabbitmq.js';
-export type { ClaimMode, CreateConsumerOptions, HandlerContext, IdempotencyOptions, SchemaOutput, TypeHandler } from '../consumer-options.js';
+export type { ClaimMode, ConsumerLargePayloadOptions, CreateConsumerOptions, HandlerContext, IdempotencyOptions, SchemaOutput, TypeHandler } from '../consumer-options.js';
 export type { Envelope } from '../envelope.js';
 export type { Logger } from '../logger.js';
 export type { MetricsOptions } from '../metrics.js';

@@ -9,3 +9,4 @@ export {
 } from '../kafka-publisher.js';
 export { EARLIER_ENTRY_FAILED, PublishFailedError, type EntryError } from '../publish-batches.js';
 export { createEnvelope, type Envelope, type EnvelopeInput } from '../envelope.js';
+export type { LargePayloadOptions } from '../claim-check.js';

@@ -9,3 +9,4 @@ export {
 export { EARLIER_ENTRY_FAILED, MISSING_FROM_RESPONSE, PublishFailedError, type EntryError } from '../publish-batches.js';
 export { PUBLISHER_OPTION_RANGES } from '../publisher-options.js';
 export { createEnvelope, type Envelope, type EnvelopeInput } from '../envelope.js';
+export type { LargePayloadOptions } from '../claim-check.js';

@@ -11,5 +11,6 @@ export { consumeRabbitMq, type ConsumeRabbitMqOptions, type RunningRabbitMqConsu
 export { reconnectDelayMs, type RabbitMqReconnectOptions } from '../rabbitmq/reconnect.js';
 export { amqpMessageOf, amqpRecord, AMQP_EVENT_SOURCE } from '../rabbitmq/record.js';
 export { createEnvelope, type Envelope, type EnvelopeInput } from '../envelope.js';
+export type { LargePayloadOptions } from '../claim-check.js';
 export { PoisonMessageError, type PoisonReason } from '../poison-message-error.js';
 export type { CreateConsumerOptions, HandlerContext, TypeHandler } from '../consumer-options.js';
