@@ -1,6 +1,9 @@
 import { ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { setTimeout as delay } from 'node:timers/promises';
 import { acceptAstralCharacters, storesWithLoopbackQueueUrls, type FauxqsStores } from './fauxqs-fixes';
 
@@ -61,6 +64,40 @@ export async function startDynamoDbLocal(options: { readonly startTimeoutMs?: nu
     throw new Error(`${(err as Error).message}\nDynamoDB Local output:\n${output.trim() || '(none)'}`);
   }
   return { endpoint, stop };
+}
+
+/**
+ * Kinesis: kinesalite (npm, pure Node, in memory), in this process, on a free loopback port.
+ * It is an optional peer dependency: only apps with Kinesis streams need it, and `why` (the
+ * streams) goes into the one-line error when it is not installed.
+ */
+export async function startKinesalite(why = 'Kinesis'): Promise<Emulator> {
+  let kinesalite: (options: { createStreamMs: number; deleteStreamMs: number; updateStreamMs: number; shardLimit: number }) => Server;
+  try {
+    kinesalite = require('kinesalite');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error(`${why} needs the Kinesis emulator kinesalite, an optional peer dependency of @cdk-fanout/local: run \`npm install --save-dev kinesalite@^3.3.3\``);
+  }
+  // Streams become ACTIVE (and reshard) in milliseconds instead of kinesalite's default half second.
+  const server = kinesalite({ createStreamMs: 10, deleteStreamMs: 10, updateStreamMs: 10, shardLimit: 100 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, HOST, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    endpoint: `http://${HOST}:${port}`,
+    stop: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}
+
+/**
+ * A Kinesis client for kinesalite: HTTP/1.1, since the Kinesis client defaults to HTTP/2, which
+ * kinesalite does not speak (ERR_HTTP2_ERROR otherwise).
+ */
+export function kinesaliteClient(endpoint: string, config: KinesisClientConfig = {}): KinesisClient {
+  return new KinesisClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint, requestHandler: new NodeHttpHandler(), ...config });
 }
 
 async function waitForDynamoDb(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {

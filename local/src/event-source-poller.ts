@@ -1,5 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { failedIds } from './batch-item-failures';
 import { LOCAL_REGION } from './emulators';
 import type { LocalFunction } from './lambda-function';
 import type { LocalEventSource } from './provision';
@@ -108,7 +109,7 @@ export class EventSourcePoller {
       this.stats.failedInvocations++;
       return;
     }
-    const failed = this.mapping.reportBatchItemFailures ? failedIds(result.value, messages) : new Set<string>();
+    const failed = this.mapping.reportBatchItemFailures ? failedIds(result.value, messages.map((m) => m.MessageId!)) : new Set<string>();
     if (failed === undefined) {
       // Lambda treats a malformed batch response as a failure of the whole batch.
       this.stats.failedInvocations++;
@@ -125,33 +126,6 @@ export class EventSourcePoller {
       this.stats.deleted += Successful.length;
     }
   }
-}
-
-/**
- * The ids a `{ batchItemFailures }` response reports, or undefined when the response is malformed
- * (Lambda then fails the whole batch). No response, or an empty list, means every record succeeded.
- */
-export function failedIds(response: unknown, messages: readonly Message[]): Set<string> | undefined {
-  if (response === null || response === undefined) {
-    return new Set();
-  }
-  const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
-  if (failures === undefined || failures === null) {
-    return new Set();
-  }
-  if (!Array.isArray(failures)) {
-    return undefined;
-  }
-  const ids = new Set(messages.map((m) => m.MessageId));
-  const failed = new Set<string>();
-  for (const failure of failures) {
-    const id = (failure as { itemIdentifier?: unknown })?.itemIdentifier;
-    if (typeof id !== 'string' || !ids.has(id)) {
-      return undefined;
-    }
-    failed.add(id);
-  }
-  return failed;
 }
 
 /** An SQS message in the shape Lambda delivers it. */

@@ -1,9 +1,12 @@
 /**
  * `@cdk-fanout/local`: a synthesized CDK app on one machine. fauxqs stands in for SNS and SQS,
- * DynamoDB Local for tables, and every SQS event source mapping is polled into its bundled handler.
+ * DynamoDB Local for tables, kinesalite for Kinesis streams, and every SQS and Kinesis event source
+ * mapping is polled into its bundled handler.
  */
 export { LocalDeployment, type LocalDeploymentOptions, type LocalEndpoints } from './local-deployment';
-export { startDynamoDbLocal, startFauxqs, LOCAL_CREDENTIALS, LOCAL_REGION, type Emulator } from './emulators';
+export { kinesaliteClient, startDynamoDbLocal, startFauxqs, startKinesalite, LOCAL_CREDENTIALS, LOCAL_REGION, type Emulator } from './emulators';
+export type { KinesisPoller, StreamPollerStats } from './kinesis-poller';
+export type { LocalStream, LocalStreamEventSource, StreamStartingPosition } from './kinesis-stream';
 export type { PollerOptions, PollerStats } from './event-source-poller';
 export type { InvocationResult, PreloadModule } from './lambda-function';
 export type { LocalClients, LocalEventSource, LocalFunctionSpec, LocalQueue, LocalTopic, ProvisionedStack } from './provision';

@@ -4,16 +4,19 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { findConsumerQueues, type ConsumerQueues } from '@cdk-fanout/runtime/names';
 import { readCloudAssembly } from './cloud-assembly';
-import { Emulator, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs } from './emulators';
+import { Emulator, kinesaliteClient, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs, startKinesalite } from './emulators';
 import { EventSourcePoller, type PollerOptions } from './event-source-poller';
+import { KinesisPoller } from './kinesis-poller';
 import { LocalFunction, type PreloadModule } from './lambda-function';
-import { provisionStack, type LocalClients, type LocalQueue, type ProvisionedStack } from './provision';
+import { provisionStack, type LocalClients, type LocalFunctionSpec, type LocalQueue, type ProvisionedStack } from './provision';
 
 /** Where the emulators listen. */
 export interface LocalEndpoints {
   /** fauxqs: SNS and SQS. */
   readonly fauxqs: string;
   readonly dynamodb: string;
+  /** kinesalite: Kinesis, for an app with streams. */
+  readonly kinesis?: string;
 }
 
 export interface LocalDeploymentOptions {
@@ -24,7 +27,8 @@ export interface LocalDeploymentOptions {
   readonly cdkOut?: string;
   /**
    * Emulators already running (the test suite's); they are then left running on stop().
-   * @default fauxqs and DynamoDB Local are started, and stopped on stop()
+   * @default fauxqs and DynamoDB Local are started, and stopped on stop(); so is kinesalite when the
+   *   app has Kinesis streams and `kinesis` is not given
    */
   readonly endpoints?: LocalEndpoints;
   /** Prepended to every physical name, so several copies of an app can share the emulators. */
@@ -66,6 +70,12 @@ export class LocalDeployment {
         owned.push(fauxqs, dynamodb);
         endpoints = { fauxqs: fauxqs.endpoint, dynamodb: dynamodb.endpoint };
       }
+      const streams = stacks.flatMap((stack) => Object.entries(stack.resources).filter(([, r]) => r.Type === 'AWS::Kinesis::Stream').map(([id]) => `${stack.stackName}/${id}`));
+      if (streams.length > 0 && !endpoints.kinesis) {
+        const kinesalite = await startKinesalite(`this app's Kinesis streams (${streams.join(', ')})`);
+        owned.push(kinesalite);
+        endpoints = { ...endpoints, kinesis: kinesalite.endpoint };
+      }
       await deployment.run(stacks, endpoints, options);
       return deployment;
     } catch (error) {
@@ -76,6 +86,8 @@ export class LocalDeployment {
 
   readonly stacks: ProvisionedStack[] = [];
   readonly pollers: EventSourcePoller[] = [];
+  /** One per Kinesis event source mapping. */
+  readonly streamPollers: KinesisPoller[] = [];
   private readonly functions: LocalFunction[] = [];
   private endpointsInUse?: LocalEndpoints;
   private clientsInUse?: LocalClients;
@@ -96,15 +108,23 @@ export class LocalDeployment {
    * The queue and dead-letter queue of a consumer that reads an SQS queue (fan-out or work-queue
    * consumer), by its name or construct id (`order-history` or `OrderHistory`), found by the tags
    * the constructs set (the lookup `fanout dlq` uses). A consumer that owns only a dead-letter
-   * queue (stream, Kafka, RabbitMQ) is refused, naming that queue: nothing runs it locally.
+   * queue (stream, Kafka, RabbitMQ) is refused, naming that queue and `deadLetterQueueOf`.
    */
   consumerQueues(consumer: string): ConsumerQueues<LocalQueue> & { readonly queue: LocalQueue } {
-    const { queue, deadLetterQueue, deadLetterRole } = findConsumerQueues(this.stacks.flatMap((s) => [...s.queues.values()]), consumer, 'this app');
+    const { queue, deadLetterQueue, deadLetterRole } = this.deadLetterQueueOf(consumer);
     if (!queue) {
-      throw new Error(`this app's consumer "${consumer}" has no queue of its own: it owns only a dead-letter queue (${deadLetterQueue.logicalId}, role ${deadLetterRole}), `
-        + 'and the local stack runs no stream, Kafka or RabbitMQ consumer');
+      throw new Error(`this app's consumer "${consumer}" has no queue of its own: it reads a stream, a Kafka topic or a RabbitMQ queue and owns only a dead-letter queue `
+        + `(${deadLetterQueue.logicalId}, role ${deadLetterRole}); deadLetterQueueOf('${consumer}') returns it`);
     }
     return { queue, deadLetterQueue, deadLetterRole };
+  }
+
+  /**
+   * The dead-letter queue of any consumer (for a stream consumer: Lambda's on-failure records and
+   * its poison), and its queue when it has one, found by the same tags as `consumerQueues`.
+   */
+  deadLetterQueueOf(consumer: string): ConsumerQueues<LocalQueue> {
+    return findConsumerQueues(this.stacks.flatMap((s) => [...s.queues.values()]), consumer, 'this app');
   }
 
   /** One line: what was left out, by type (alarms, dashboards, IAM…). */
@@ -121,7 +141,7 @@ export class LocalDeployment {
 
   /** Stops polling, the functions' environments and the emulators this stack started. */
   async stop(): Promise<void> {
-    await Promise.all(this.pollers.map((p) => p.stop()));
+    await Promise.all([...this.pollers, ...this.streamPollers].map((p) => p.stop()));
     await Promise.all(this.functions.map((f) => f.stop()));
     await Promise.all(this.owned.map((e) => e.stop()));
     for (const client of Object.values(this.clientsInUse ?? {})) {
@@ -136,22 +156,30 @@ export class LocalDeployment {
       sqs: new SQSClient({ ...common, endpoint: endpoints.fauxqs }),
       sns: new SNSClient({ ...common, endpoint: endpoints.fauxqs }),
       dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
+      ...(endpoints.kinesis && { kinesis: kinesaliteClient(endpoints.kinesis) }),
     };
     for (const stack of stacks) {
       this.stacks.push(await provisionStack(stack, this.clients, options));
     }
     const lambdaEnvironment = localLambdaEnvironment(endpoints);
     const functions = new Map<string, LocalFunction>();
-    for (const source of this.stacks.flatMap((s) => s.eventSources)) {
-      let fn = functions.get(source.function.logicalId);
+    const functionFor = (spec: LocalFunctionSpec): LocalFunction => {
+      let fn = functions.get(spec.logicalId);
       if (!fn) {
-        fn = new LocalFunction(source.function, lambdaEnvironment, options.preload ?? [], options.onHandlerOutput);
-        functions.set(source.function.logicalId, fn);
+        fn = new LocalFunction(spec, lambdaEnvironment, options.preload ?? [], options.onHandlerOutput);
+        functions.set(spec.logicalId, fn);
         this.functions.push(fn);
       }
-      this.pollers.push(new EventSourcePoller(source, fn, this.clients.sqs, options.polling));
+      return fn;
+    };
+    for (const source of this.stacks.flatMap((s) => s.eventSources)) {
+      this.pollers.push(new EventSourcePoller(source, functionFor(source.function), this.clients.sqs, options.polling));
+    }
+    for (const source of this.stacks.flatMap((s) => s.streamEventSources)) {
+      this.streamPollers.push(new KinesisPoller(source, functionFor(source.function), this.clients.kinesis!, this.clients.sqs));
     }
     this.pollers.forEach((p) => p.start());
+    await Promise.all(this.streamPollers.map((p) => p.start()));
   }
 }
 
@@ -167,6 +195,7 @@ function localLambdaEnvironment(endpoints: LocalEndpoints): Record<string, strin
     AWS_ENDPOINT_URL_SQS: endpoints.fauxqs,
     AWS_ENDPOINT_URL_SNS: endpoints.fauxqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    ...(endpoints.kinesis && { AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis }),
     NODE_PATH: sdkModules,
   };
 }

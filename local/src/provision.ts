@@ -1,11 +1,13 @@
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { queuesOfTemplate } from '@cdk-fanout/runtime/names';
 import type { AssemblyStack, TemplateResource } from './cloud-assembly';
 import { LOCAL_REGION } from './emulators';
 import { resolveString, resolveValue, UnresolvableError, type ReferenceResolver } from './intrinsics';
+import { createStream, streamEventSourceOf, type LocalStream, type LocalStreamEventSource } from './kinesis-stream';
 
 /** The account id fauxqs puts in every ARN and queue URL. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -14,6 +16,8 @@ export interface LocalClients {
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
   readonly dynamodb: DynamoDBClient;
+  /** kinesalite: set when the app has Kinesis streams. */
+  readonly kinesis?: KinesisClient;
 }
 
 export interface LocalQueue {
@@ -66,6 +70,9 @@ export interface ProvisionedStack {
   /** Logical id → table name. */
   readonly tables: ReadonlyMap<string, string>;
   readonly eventSources: readonly LocalEventSource[];
+  /** Logical id → Kinesis stream. */
+  readonly streams: ReadonlyMap<string, LocalStream>;
+  readonly streamEventSources: readonly LocalStreamEventSource[];
   /** Resources left out, by type: nothing local stands for them (alarms, dashboards, IAM…). */
   readonly skipped: ReadonlyMap<string, number>;
 }
@@ -103,6 +110,8 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
   const tables = new Map<string, string>();
   const functions = new Map<string, LocalFunctionSpec>();
   const eventSources: LocalEventSource[] = [];
+  const streams = new Map<string, LocalStream>();
+  const streamEventSources: LocalStreamEventSource[] = [];
   const skipped = new Map<string, number>();
   const resolved = new Map<string, Physical | undefined>();
 
@@ -233,13 +242,28 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
         timeoutSeconds: Number(props.Timeout ?? 3),
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolveString(v, ref)])),
       });
-      return { ref: name, attributes: { Arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}` } };
+      return { ref: name, attributes: { Arn: functionArn(name) } };
+    },
+    'AWS::Kinesis::Stream': async (logicalId, props) => {
+      if (!clients.kinesis) {
+        throw new Error('the stack has a Kinesis stream and no Kinesis client was given (LocalClients.kinesis)');
+      }
+      const stream = await createStream(clients.kinesis, logicalId, physicalName(logicalId, props.Name, 128), props);
+      streams.set(logicalId, stream);
+      return { ref: stream.name, attributes: { Arn: stream.arn } };
     },
     'AWS::Lambda::EventSourceMapping': async (logicalId, props) => {
       const queue = [...queues.values()].find((q) => q.arn === resolveString(props.EventSourceArn, ref));
       const fn = functions.get(String((props.FunctionName as { Ref?: string } | undefined)?.Ref));
+      const stream = [...streams.values()].find((s) => s.arn === resolveString(props.EventSourceArn, ref));
+      if (stream && fn && props.Enabled !== false) {
+        const onFailureArn = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+        const onFailure = onFailureArn === undefined ? undefined : [...queues.values()].find((q) => q.arn === resolveString(onFailureArn, ref));
+        streamEventSources.push(streamEventSourceOf(logicalId, resolveValue(props, ref) as Record<string, unknown>, stream, fn, onFailure));
+        return { ref: logicalId, attributes: {} };
+      }
       if (!queue || !fn || props.Enabled === false) {
-        return skip('AWS::Lambda::EventSourceMapping(not an enabled SQS mapping of a local function)');
+        return skip('AWS::Lambda::EventSourceMapping(not an enabled SQS or Kinesis mapping of a local function)');
       }
       eventSources.push({
         logicalId,
@@ -310,7 +334,12 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
   for (const logicalId of Object.keys(stack.resources)) {
     await prepare(logicalId);
   }
-  return { stackName: stack.stackName, topics, queues, tables, eventSources, skipped };
+  return { stackName: stack.stackName, topics, queues, tables, eventSources, streams, streamEventSources, skipped };
+}
+
+/** The ARN of a local function, as `Fn::GetAtt [fn, Arn]` gives it. */
+export function functionArn(name: string): string {
+  return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 }
 
 /** Every logical id a resource's properties name in Ref, Fn::GetAtt or Fn::Sub. */

@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { failedIds } from '../../local/src/event-source-poller';
+import { failedIds } from '../../local/src/batch-item-failures';
 import { LocalDeployment } from '@cdk-fanout/local';
 import { FanOutTopic, IdempotencyTable, StreamConsumer } from '../../lib';
 import { startTestStack } from './e2e-support';
@@ -100,7 +100,7 @@ test('the same app started twice on the same emulators (no name prefix): the sec
   }
 });
 
-test('a consumer that owns only a dead-letter queue (a stream consumer) is found by the same lookup, and refused: nothing runs it locally', async () => {
+test('a consumer that owns only a dead-letter queue (a stream consumer) is found by the same lookup: consumerQueues refuses it, deadLetterQueueOf returns its DLQ', async () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-provision-stream-'));
   const app = new App({ outdir, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Clicks');
@@ -114,8 +114,9 @@ test('a consumer that owns only a dead-letter queue (a stream consumer) is found
   try {
     const [dlq] = [...local.stacks[0].queues.values()].filter((queue) => queue.tags['fanout:role'] === 'failure-records');
     expect(dlq.tags).toEqual({ 'fanout:consumer': 'click-counter', 'fanout:role': 'failure-records' });
-    expect(() => local.consumerQueues('ClickCounter')).toThrow(`this app's consumer "ClickCounter" has no queue of its own: it owns only a dead-letter queue `
-      + `(${dlq.logicalId}, role failure-records), and the local stack runs no stream, Kafka or RabbitMQ consumer`);
+    expect(() => local.consumerQueues('ClickCounter')).toThrow(`this app's consumer "ClickCounter" has no queue of its own: it reads a stream, a Kafka topic or a RabbitMQ queue `
+      + `and owns only a dead-letter queue (${dlq.logicalId}, role failure-records); deadLetterQueueOf('ClickCounter') returns it`);
+    expect(local.deadLetterQueueOf('ClickCounter')).toEqual({ deadLetterQueue: dlq, deadLetterRole: 'failure-records' });
     expect(local.consumerQueues('billing').deadLetterRole).toBe('dead-letter-queue');
   } finally {
     await local.stop();
@@ -130,7 +131,7 @@ describe('bad input', () => {
 });
 
 describe('failedIds (batch item failures)', () => {
-  const messages = [{ MessageId: 'a' }, { MessageId: 'b' }];
+  const messages = ['a', 'b'];
   test.each([
     ['no response', undefined, []],
     ['null', null, []],

@@ -1,19 +1,13 @@
 /*
  * Kinesis for the tests: kinesalite (npm, pure Node, in memory) in the test's own process, started
- * on a free port by the first test that needs it and stopped after the file's tests. Clients speak
- * HTTP/1.1 to it (the Kinesis client defaults to HTTP/2, which kinesalite does not speak).
+ * on a free port by the first test that needs it and stopped after the file's tests, with the
+ * local deployment's start-up and HTTP/1.1 client.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
-  CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, type KinesisClientConfig,
+  CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type KinesisClientConfig,
 } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
+import { kinesaliteClient, startKinesalite, type Emulator } from '@cdk-fanout/local';
 import { uniqueName } from './aws';
-
-/** kinesalite has no types: the part of it the tests use. */
-type KinesaliteFactory = (options: { createStreamMs?: number; deleteStreamMs?: number; updateStreamMs?: number; shardLimit?: number }) => Server;
 
 export interface RunningKinesalite {
   readonly endpoint: string;
@@ -26,31 +20,17 @@ export interface RunningKinesalite {
  * file whose tests never call `get()` starts nothing.
  */
 export function lazyKinesalite(): { get(): Promise<RunningKinesalite>; stop(): Promise<void> } {
-  let started: Promise<{ server: Server; running: RunningKinesalite }> | undefined;
+  let started: Promise<Emulator> | undefined;
   return {
-    get: async () => (await (started ??= start())).running,
+    get: async () => {
+      const { endpoint } = await (started ??= startKinesalite());
+      return { endpoint, client: (config = {}) => kinesaliteClient(endpoint, config) };
+    },
     stop: async () => {
       if (!started) return;
-      const { server } = await started;
+      const emulator = await started;
       started = undefined;
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-    },
-  };
-}
-
-async function start(): Promise<{ server: Server; running: RunningKinesalite }> {
-  const kinesalite = require('kinesalite') as KinesaliteFactory;
-  const server = kinesalite({ createStreamMs: 10, deleteStreamMs: 10, updateStreamMs: 10, shardLimit: 100 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    server,
-    running: {
-      endpoint,
-      client: (config = {}) => new KinesisClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint, requestHandler: new NodeHttpHandler(), ...config }),
+      await emulator.stop();
     },
   };
 }

@@ -7,7 +7,9 @@ import { setTimeout as delay } from 'node:timers/promises';
  * The consumer of the end-to-end tests. Its effect is a counter per envelope in the effects
  * table (so a double effect shows as a count of 2), plus, per message group, the list of
  * sequence numbers in the order they were applied. The environment picks the mode:
- * EFFECTS_TABLE, HANDLER_MODE (plain | transact | fail), SLEEP_MS, MIN_REMAINING_MS.
+ * EFFECTS_TABLE, HANDLER_MODE (plain | transact | at-commit | fail), SLEEP_MS, MIN_REMAINING_MS
+ * (at-commit: transact with the claim-free commit, so a crash leaves no lock behind). An order
+ * with `failAlways` fails (retryably) in every mode.
  */
 const table = process.env.EFFECTS_TABLE!;
 const mode = process.env.HANDLER_MODE ?? 'plain';
@@ -20,6 +22,7 @@ const Order = z.object({
   group: z.string().optional(),
   seq: z.number().int().optional(),
   poison: z.boolean().optional(),
+  failAlways: z.boolean().optional(),
 });
 
 const updates = (envelopeId: string, order: z.infer<typeof Order>): Update[] => [
@@ -44,7 +47,7 @@ const handle = async (order: z.infer<typeof Order>, ctx: HandlerContext) => {
   if (sleepMs) {
     await delay(sleepMs);
   }
-  if (mode === 'fail') {
+  if (mode === 'fail' || order.failAlways) {
     await dynamodb.send(new UpdateItemCommand({
       TableName: table,
       Key: { pk: { S: `${consumer}#attempts#${ctx.envelope.id}` } },
@@ -54,7 +57,7 @@ const handle = async (order: z.infer<typeof Order>, ctx: HandlerContext) => {
     throw new Error(`order ${order.orderId}: this consumer always fails`);
   }
   for (const update of updates(ctx.envelope.id, order)) {
-    if (mode === 'transact') {
+    if (mode === 'transact' || mode === 'at-commit') {
       ctx.transact({ Update: update });
     } else {
       await dynamodb.send(new UpdateItemCommand(update));
@@ -62,10 +65,12 @@ const handle = async (order: z.infer<typeof Order>, ctx: HandlerContext) => {
   }
 };
 
+const claim = mode === 'at-commit' ? 'at-commit' as const : undefined;
+
 export const handler = createConsumer({
   minRemainingTimeMs: Number(process.env.MIN_REMAINING_MS ?? 1000),
   handlers: {
-    'order.created': { schema: Order, handle },
-    'order.cancelled': { schema: Order, handle },
+    'order.created': { schema: Order, handle, claim },
+    'order.cancelled': { schema: Order, handle, claim },
   },
 });
