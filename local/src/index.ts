@@ -9,4 +9,6 @@ export type { KinesisPoller, StreamPollerStats } from './kinesis-poller';
 export type { LocalStream, LocalStreamEventSource, StreamStartingPosition } from './kinesis-stream';
 export type { PollerOptions, PollerStats } from './event-source-poller';
 export type { InvocationResult, PreloadModule } from './lambda-function';
+export type { RabbitMqPoller, RabbitMqPollerStats } from './rabbitmq-poller';
+export type { LocalRabbitMqEventSource, LocalRabbitMqOptions } from './rabbitmq-source';
 export type { LocalClients, LocalEventSource, LocalFunctionSpec, LocalQueue, LocalTopic, ProvisionedStack } from './provision';

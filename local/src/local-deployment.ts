@@ -8,6 +8,8 @@ import { Emulator, kinesaliteClient, LOCAL_CREDENTIALS, LOCAL_REGION, startDynam
 import { EventSourcePoller, type PollerOptions } from './event-source-poller';
 import { KinesisPoller } from './kinesis-poller';
 import { LocalFunction, type PreloadModule } from './lambda-function';
+import { RabbitMqPoller } from './rabbitmq-poller';
+import type { LocalRabbitMqOptions } from './rabbitmq-source';
 import { provisionStack, type LocalClients, type LocalFunctionSpec, type LocalQueue, type ProvisionedStack } from './provision';
 
 /** Where the emulators listen. */
@@ -37,6 +39,13 @@ export interface LocalDeploymentOptions {
   readonly maxVisibilityTimeoutSeconds?: number;
   /** Concurrency of every event source mapping. */
   readonly polling?: PollerOptions;
+  /**
+   * A running RabbitMQ broker standing in for the app's Amazon MQ brokers (nothing provisions
+   * one locally): each RabbitMQ event source mapping polls its queue there. Declare the queues
+   * first (`fanout rabbitmq declare`).
+   * @default - none: RabbitMQ event source mappings are skipped, and `skippedSummary()` says so
+   */
+  readonly rabbitmq?: LocalRabbitMqOptions;
   /**
    * Modules every execution environment loads before the handler, as a Lambda layer's wrapper
    * script would: instrumentation, tracing, fault injection in tests.
@@ -86,6 +95,8 @@ export class LocalDeployment {
 
   readonly stacks: ProvisionedStack[] = [];
   readonly pollers: EventSourcePoller[] = [];
+  /** One per Amazon MQ for RabbitMQ event source mapping (with `rabbitmq` given). */
+  readonly rabbitMqPollers: RabbitMqPoller[] = [];
   /** One per Kinesis event source mapping. */
   readonly streamPollers: KinesisPoller[] = [];
   private readonly functions: LocalFunction[] = [];
@@ -141,6 +152,7 @@ export class LocalDeployment {
 
   /** Stops polling, the functions' environments and the emulators this stack started. */
   async stop(): Promise<void> {
+    await Promise.all(this.rabbitMqPollers.map((p) => p.stop()));
     await Promise.all([...this.pollers, ...this.streamPollers].map((p) => p.stop()));
     await Promise.all(this.functions.map((f) => f.stop()));
     await Promise.all(this.owned.map((e) => e.stop()));
@@ -178,6 +190,10 @@ export class LocalDeployment {
     for (const source of this.stacks.flatMap((s) => s.streamEventSources)) {
       this.streamPollers.push(new KinesisPoller(source, functionFor(source.function), this.clients.kinesis!, this.clients.sqs));
     }
+    for (const source of this.stacks.flatMap((s) => s.rabbitMqEventSources)) {
+      this.rabbitMqPollers.push(new RabbitMqPoller(source, functionFor(source.function), options.rabbitmq!.url));
+    }
+    await Promise.all(this.rabbitMqPollers.map((p) => p.start()));
     this.pollers.forEach((p) => p.start());
     await Promise.all(this.streamPollers.map((p) => p.start()));
   }

@@ -8,6 +8,7 @@ import type { AssemblyStack, TemplateResource } from './cloud-assembly';
 import { LOCAL_REGION } from './emulators';
 import { resolveString, resolveValue, UnresolvableError, type ReferenceResolver } from './intrinsics';
 import { createStream, streamEventSourceOf, type LocalStream, type LocalStreamEventSource } from './kinesis-stream';
+import { brokerEngineOf, rabbitMqEventSourceOf, type LocalRabbitMqEventSource, type LocalRabbitMqOptions } from './rabbitmq-source';
 
 /** The account id fauxqs puts in every ARN and queue URL. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -75,6 +76,8 @@ export interface ProvisionedStack {
   readonly streamEventSources: readonly LocalStreamEventSource[];
   /** Resources left out, by type: nothing local stands for them (alarms, dashboards, IAM…). */
   readonly skipped: ReadonlyMap<string, number>;
+  /** Amazon MQ for RabbitMQ event source mappings, run against the broker of `rabbitmq.url`. */
+  readonly rabbitMqEventSources: readonly LocalRabbitMqEventSource[];
 }
 
 export interface ProvisionOptions {
@@ -86,6 +89,11 @@ export interface ProvisionOptions {
    * @default - the template's visibility timeouts
    */
   readonly maxVisibilityTimeoutSeconds?: number;
+  /**
+   * The RabbitMQ broker that stands in for the app's Amazon MQ brokers.
+   * @default - none: RabbitMQ event source mappings are skipped, and the skipped summary says so
+   */
+  readonly rabbitmq?: LocalRabbitMqOptions;
 }
 
 /** What one resource resolved to: its `Ref` and its `Fn::GetAtt` attributes. */
@@ -110,6 +118,7 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
   const tables = new Map<string, string>();
   const functions = new Map<string, LocalFunctionSpec>();
   const eventSources: LocalEventSource[] = [];
+  const rabbitMqEventSources: LocalRabbitMqEventSource[] = [];
   const streams = new Map<string, LocalStream>();
   const streamEventSources: LocalStreamEventSource[] = [];
   const skipped = new Map<string, number>();
@@ -253,6 +262,15 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
       return { ref: stream.name, attributes: { Arn: stream.arn } };
     },
     'AWS::Lambda::EventSourceMapping': async (logicalId, props) => {
+      const target = functions.get(String((props.FunctionName as { Ref?: string } | undefined)?.Ref));
+      const rabbitMq = target && props.Enabled !== false ? rabbitMqEventSourceOf(logicalId, resolveValue(props, ref) as Record<string, unknown>, target, brokerEngineOf(stack.resources, props.EventSourceArn)) : undefined;
+      if (rabbitMq) {
+        if (!options.rabbitmq) {
+          return skip(`AWS::Lambda::EventSourceMapping(RabbitMQ queue ${rabbitMq.queue}: no broker, give one as rabbitmq: { url } or fanout local --rabbitmq-url)`);
+        }
+        rabbitMqEventSources.push(rabbitMq);
+        return { ref: logicalId, attributes: {} };
+      }
       const queue = [...queues.values()].find((q) => q.arn === resolveString(props.EventSourceArn, ref));
       const fn = functions.get(String((props.FunctionName as { Ref?: string } | undefined)?.Ref));
       const stream = [...streams.values()].find((s) => s.arn === resolveString(props.EventSourceArn, ref));
@@ -334,7 +352,7 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
   for (const logicalId of Object.keys(stack.resources)) {
     await prepare(logicalId);
   }
-  return { stackName: stack.stackName, topics, queues, tables, eventSources, streams, streamEventSources, skipped };
+  return { stackName: stack.stackName, topics, queues, tables, eventSources, streams, streamEventSources, skipped, rabbitMqEventSources };
 }
 
 /** The ARN of a local function, as `Fn::GetAtt [fn, Arn]` gives it. */

@@ -50,6 +50,7 @@ describe('bad arguments: one line, exit 2', () => {
     [['dlq', 'redrive', '--queue-url', 'u', '--rate', '501'], 'fanout dlq redrive: --rate must be a whole number from 1 to 500, got "501" (see fanout dlq redrive --help)'],
     [['dlq', 'inspect', '--queue-url', 'u', '--max', '1.5'], 'fanout dlq inspect: --max must be a positive whole number, got "1.5" (see fanout dlq inspect --help)'],
     [['publish', '--topic-arn', 'arn', '--data', '{}'], 'fanout publish: --type is required (see fanout publish --help)'],
+    [['local', '--rabbitmq-url', 'localhost:5672'], 'fanout local: --rabbitmq-url must be an AMQP URL (amqp://user:password@host:5672), got "localhost:5672" (see fanout local --help)'],
     [['dlq', 'inspect', '--queue-url', 'u', '--max', '-1'], 'fanout dlq inspect: --max must be a positive whole number, got "-1" (see fanout dlq inspect --help)'],
     [['dlq', 'redrive', '--queue-url', 'u', '--rate', '-5'], 'fanout dlq redrive: --rate must be a whole number from 1 to 500, got "-5" (see fanout dlq redrive --help)'],
     [['dlq', 'inspect', '--queue-url', '-u'], 'fanout dlq inspect: --queue-url needs a value (one that starts with "-" goes as --queue-url=VALUE) (see fanout dlq inspect --help)'],

@@ -17,10 +17,12 @@ export const local: Command = {
     duration: { type: 'string', value: 'SECONDS', description: 'stop after this many seconds (default: run until Ctrl-C)' },
     'fauxqs-endpoint': { type: 'string', value: 'URL', description: 'use a running fauxqs instead of starting one (with --dynamodb-endpoint)' },
     'dynamodb-endpoint': { type: 'string', value: 'URL', description: 'use a running DynamoDB Local instead of starting one (with --fauxqs-endpoint)' },
+    'rabbitmq-url': { type: 'string', value: 'URL', description: 'a running RabbitMQ broker (amqp://user:password@host:5672) standing in for the app\'s Amazon MQ brokers: each RabbitMQ consumer polls its queue there (declare it first: fanout rabbitmq declare)' },
   },
   examples: [
     'fanout local --app "npx tsx bin/app.ts"',
     'fanout local --cdk-out cdk.out --max-visibility 5',
+    'fanout local --rabbitmq-url amqp://guest:guest@127.0.0.1:5672',
   ],
   async run({ values, io }: CommandContext) {
     const cdkOut = path.resolve(optionalString(values, 'cdk-out') ?? 'cdk.out');
@@ -28,6 +30,10 @@ export const local: Command = {
     const duration = optionalInteger(values, 'duration', 1);
     const maxVisibilityTimeoutSeconds = optionalInteger(values, 'max-visibility', 0, 43_200);
     const endpoints = runningEmulators(optionalString(values, 'fauxqs-endpoint'), optionalString(values, 'dynamodb-endpoint'));
+    const rabbitMqUrl = optionalString(values, 'rabbitmq-url');
+    if (rabbitMqUrl !== undefined && !/^amqps?:\/\//.test(rabbitMqUrl)) {
+      throw new UsageError(`--rabbitmq-url must be an AMQP URL (amqp://user:password@host:5672), got ${JSON.stringify(rabbitMqUrl)}`);
+    }
     if (app) {
       io.stderr.write(`synthesizing ${app} into ${cdkOut}\n`);
       synthesize(app, cdkOut);
@@ -37,6 +43,7 @@ export const local: Command = {
       cdkOut,
       endpoints,
       maxVisibilityTimeoutSeconds,
+      ...(rabbitMqUrl !== undefined && { rabbitmq: { url: rabbitMqUrl } }),
       onHandlerOutput: (functionName, text) => io.stdout.write(handlerLines(functionName, text)),
     });
     try {
@@ -100,6 +107,7 @@ function describe(deployment: LocalDeployment): string {
     for (const queue of provisioned.queues.values()) lines.push(`  queue  ${queue.url}`);
     for (const table of provisioned.tables.values()) lines.push(`  table  ${table}`);
     for (const source of provisioned.eventSources) lines.push(`  lambda ${source.function.name} ← ${source.queue.name} (batch ${source.batchSize})`);
+    for (const source of provisioned.rabbitMqEventSources) lines.push(`  lambda ${source.function.name} ← RabbitMQ queue ${source.queue} (virtual host ${source.virtualHost}, batch ${source.batchSize})`);
   }
   lines.push(deployment.skippedSummary(), 'running; Ctrl-C stops it', '');
   return lines.join('\n');
@@ -108,7 +116,9 @@ function describe(deployment: LocalDeployment): string {
 function stats(deployment: LocalDeployment): string {
   const lines = deployment.pollers.map(({ mapping, stats: s }) =>
     `${mapping.function.name}: ${s.received} received, ${s.invocations} invocations, ${s.deleted} deleted, ${s.itemFailures} item failures, ${s.failedInvocations} failed invocations`);
-  return `${lines.join('\n')}\n`;
+  const rabbitMq = deployment.rabbitMqPollers.map(({ mapping, stats: s }) =>
+    `${mapping.function.name} (RabbitMQ ${mapping.queue}): ${s.received} received, ${s.invocations} invocations, ${s.acked} acknowledged, ${s.requeued} returned to the queue, ${s.failedInvocations} failed invocations`);
+  return `${[...lines, ...rabbitMq].join('\n')}\n`;
 }
 
 /** Resolves after `seconds`, or on Ctrl-C / SIGTERM. */
