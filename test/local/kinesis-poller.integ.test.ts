@@ -1,0 +1,148 @@
+/*
+ * The local Kinesis event source mapping on kinesalite, with a small recording handler (a plain
+ * JavaScript module in a worker, as the local deployment runs any function): the event's exact
+ * shape, LATEST, records too old to send, retries without an on-failure destination, and the
+ * one-line message when kinesalite is not installed.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { createQueue, peekQueue, sqsClient } from '@cdk-fanout/testing';
+import { KinesisPoller } from '../../local/src/kinesis-poller';
+import { createStream, type LocalStreamEventSource } from '../../local/src/kinesis-stream';
+import { LocalFunction } from '../../local/src/lambda-function';
+import type { LocalQueue } from '../../local/src/provision';
+import { lazyKinesalite } from '../../testing/src/kinesalite';
+import { waitFor } from './e2e-support';
+
+/** Appends each event to EVENTS_FILE (one JSON line); a record whose data is `throw` makes the invocation throw. */
+const HANDLER = `
+const fs = require('node:fs');
+exports.handler = async (event) => {
+  fs.appendFileSync(process.env.EVENTS_FILE, JSON.stringify(event) + '\\n');
+  if (event.Records.some((r) => Buffer.from(r.kinesis.data, 'base64').toString() === 'throw')) throw new Error('asked to throw');
+  return { batchItemFailures: [] };
+};`;
+
+const kinesis = lazyKinesalite();
+let client: KinesisClient;
+let sqs: SQSClient;
+const running: Array<{ stop(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  client = (await kinesis.get()).client();
+  sqs = sqsClient();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+afterAll(async () => {
+  client?.destroy();
+  sqs?.destroy();
+  await kinesis.stop();
+});
+
+/** A stream, a recording function and a poller for them (not started); `put` writes a record. */
+async function setUp(mapping: Partial<LocalStreamEventSource> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-kinesis-poller-'));
+  fs.writeFileSync(path.join(dir, 'index.js'), HANDLER);
+  const eventsFile = path.join(dir, 'events.jsonl');
+  const streamName = `poller-${path.basename(dir)}`;
+  const stream = await createStream(client, 'Stream', streamName, { ShardCount: 1 });
+  const fn = new LocalFunction({ logicalId: 'Fn', name: 'recorder', entry: path.join(dir, 'index'), exportName: 'handler', timeoutSeconds: 5, environment: { EVENTS_FILE: eventsFile } }, {});
+  const poller = new KinesisPoller({
+    logicalId: 'Mapping', stream, function: { logicalId: 'Fn', name: 'recorder', entry: '', exportName: '', timeoutSeconds: 5, environment: {} },
+    batchSize: 10, maxBatchingWindowSeconds: 0, startingPosition: 'TRIM_HORIZON', reportBatchItemFailures: true, bisectBatchOnError: true,
+    maximumRetryAttempts: 2, maximumRecordAgeSeconds: -1, ...mapping,
+  }, fn, client, sqs);
+  running.push(poller, fn);
+  const put = (data: string, key = 'k') => client.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: key, Data: Buffer.from(data) }));
+  const events = (): KinesisStreamEvent[] => (fs.existsSync(eventsFile) ? fs.readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line)) : []);
+  return { stream, poller, put, events };
+}
+
+async function destination(): Promise<LocalQueue> {
+  const queue = await createQueue(sqs, 'kinesis-on-failure');
+  return { logicalId: 'Dlq', tags: {}, url: queue.url, arn: queue.arn, name: 'dlq', fifo: false, visibilityTimeoutSeconds: 30 };
+}
+
+test('LATEST skips what was written before; the event is Lambda\'s Kinesis event, data in base64', async () => {
+  const { stream, poller, put, events } = await setUp({ startingPosition: 'LATEST' });
+  await put('before');
+  await poller.start();
+  const arrivedAfter = Date.now() / 1000 - 1;
+  const { SequenceNumber, ShardId } = await put('{"hello":"wörld"}', 'order-7');
+  await waitFor('the invocation', async () => poller.stats.checkpointed === 1, 10_000);
+
+  expect(events()).toEqual([{ Records: [{
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: 'order-7',
+      sequenceNumber: SequenceNumber,
+      data: Buffer.from('{"hello":"wörld"}').toString('base64'),
+      approximateArrivalTimestamp: expect.any(Number),
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${ShardId}:${SequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::000000000000:role/recorder',
+    awsRegion: 'us-east-1',
+    eventSourceARN: stream.arn,
+  }] }]);
+  expect(events()[0].Records[0].kinesis.approximateArrivalTimestamp).toBeGreaterThan(arrivedAfter);
+});
+
+test('records older than MaximumRecordAgeInSeconds are not sent: one on-failure record, RecordAgeExceeded, without a response context', async () => {
+  const onFailure = await destination();
+  const { stream, poller, put, events } = await setUp({ maximumRecordAgeSeconds: 1, onFailure });
+  const first = await put('a');
+  await put('b');
+  const last = await put('c');
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  await poller.start();
+  await waitFor('the on-failure record', async () => poller.stats.onFailureRecords === 1, 10_000);
+
+  const [message] = await peekQueue(sqs, onFailure.url);
+  const record = JSON.parse(message.Body!);
+  expect(record).toEqual({
+    requestContext: { requestId: expect.any(String), functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:recorder', condition: 'RecordAgeExceeded', approximateInvokeCount: 0 },
+    version: '1.0',
+    timestamp: expect.stringMatching(/Z$/),
+    KinesisBatchInfo: {
+      shardId: first.ShardId, startSequenceNumber: first.SequenceNumber, endSequenceNumber: last.SequenceNumber,
+      approximateArrivalOfFirstRecord: expect.stringMatching(/Z$/), approximateArrivalOfLastRecord: expect.stringMatching(/Z$/),
+      batchSize: 3, streamArn: stream.arn,
+    },
+  });
+  expect(events()).toEqual([]);
+  expect(poller.stats).toMatchObject({ invocations: 0, givenUp: 3 });
+});
+
+test('a record that makes every invocation throw: split down to itself, retried MaximumRetryAttempts times, passed without a destination; the others go through once', async () => {
+  const { poller, put, events } = await setUp({ maximumRetryAttempts: 2 });
+  for (const data of ['a', 'b', 'throw', 'c']) await put(data);
+  await poller.start();
+  await waitFor('the shard to move past the bad record', async () => poller.stats.checkpointed + poller.stats.givenUp === 4, 10_000);
+
+  const batches = events().map((event) => event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString()));
+  // [a b throw c] fails → [a b] ok → [throw c] fails → [throw] fails, retried twice → given up → [c].
+  expect(batches).toEqual([['a', 'b', 'throw', 'c'], ['a', 'b'], ['throw', 'c'], ['throw'], ['throw'], ['throw'], ['c']]);
+  expect(poller.stats).toMatchObject({ checkpointed: 3, givenUp: 1, onFailureRecords: 0, bisections: 2, failedInvocations: 5 });
+});
+
+test('without kinesalite installed, starting Kinesis names the package and the command that installs it', async () => {
+  let startKinesalite!: typeof import('../../local/src/emulators').startKinesalite;
+  jest.isolateModules(() => {
+    jest.doMock('kinesalite', () => {
+      throw Object.assign(new Error("Cannot find module 'kinesalite'"), { code: 'MODULE_NOT_FOUND' });
+    });
+    ({ startKinesalite } = require('../../local/src/emulators'));
+  });
+  await expect(startKinesalite("this app's Kinesis streams (E2e/Orders)")).rejects.toThrow(
+    "this app's Kinesis streams (E2e/Orders) needs the Kinesis emulator kinesalite, an optional peer dependency of @cdk-fanout/local: run `npm install --save-dev kinesalite@^3.3.3`");
+  jest.dontMock('kinesalite');
+});
