@@ -10,11 +10,13 @@ import { IConsumer, QueueConsumerOptions } from './consumer-base';
 import type { FanOutTopic } from './fanout-topic';
 import { ageOfOldestMessageMetric, backlogAlarms, deadLetterAlarm, queueDepthMetric, redriveDescription } from './private/consumer-alarms';
 import { consumerNameFromId } from './private/consumer-name';
-import { createQueuePair } from './private/consumer-queues';
+import { createQueuePair, QUEUE_RETENTION } from './private/consumer-queues';
 import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
+import { environmentName, tagEnvironment } from './private/environment';
 import { queueEventSource, wireHandler } from './private/handler-wiring';
-import { ATTRIBUTE_TYPE } from './private/names';
-import { QueueSubscription, QueueSubscriptionOptions } from './private/queue-subscription';
+import { queueMessageSizes } from './private/topic-message-size';
+import { QueueSubscription } from './private/queue-subscription';
+import { filterPolicies } from './private/subscription-filter';
 import { CONSUMER_RULES, CONSUMER_WARNINGS, ConsumerValidationInput } from './private/validate-consumer-props';
 import { functionTimeoutOf, queueBaseName, visibilityTimeoutFor } from './private/validate-queue-consumer-props';
 import { registerStackConsumer } from './private/stack-consumers';
@@ -35,15 +37,18 @@ export interface ConsumerOptions extends QueueConsumerOptions {
   readonly eventTypes?: string[];
 
   /**
-   * A filter policy on message attributes. Combined with `eventTypes`, which adds the `type` key.
+   * A filter policy on message attributes. Combined with `eventTypes`, which adds the `type` key,
+   * and the environment, which adds the `environment` key. At most 5 keys in all, and at most
+   * 150 combinations of values (SNS's limits).
    *
-   * @default - no attribute filter beyond `eventTypes`
+   * @default - no attribute filter beyond `eventTypes` and the environment
    */
   readonly filterPolicy?: { [attribute: string]: sns.SubscriptionFilter };
 
   /**
    * A filter policy on the message body (the envelope JSON), instead of on attributes. Cannot be
-   * combined with `filterPolicy`.
+   * combined with `filterPolicy`. The envelope has no environment, so such a subscription does
+   * not filter on it: the handler's runtime refuses another environment's messages as poison.
    *
    * @default - no body filter
    */
@@ -85,6 +90,8 @@ export class Consumer extends Construct implements IConsumer {
   public readonly handler?: lambda.IFunction;
   /** The visibility timeout of the queue. */
   public readonly visibilityTimeout: Duration;
+  /** The consumer's environment (the fan-out's), when it has one. */
+  public readonly environment?: string;
   /** The fan-out's customer-managed key that encrypts both queues, when there is one. */
   private readonly encryptionKey?: kms.IKey;
 
@@ -92,9 +99,16 @@ export class Consumer extends Construct implements IConsumer {
     super(scope, id);
     const fanOut = props.fanOut;
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
+    this.environment = props.environment ?? fanOut.environment;
     // Every broken rule is reported in one error, before any resource is made.
     const input: ConsumerValidationInput = {
-      ...props, construct: this, consumerName: this.consumerName, fifo: fanOut.fifo, functionTimeout: functionTimeoutOf(props.handler),
+      ...props,
+      construct: this,
+      consumerName: this.consumerName,
+      environment: this.environment,
+      payloadBucket: fanOut.payloadBucket,
+      fifo: fanOut.fifo,
+      functionTimeout: functionTimeoutOf(props.handler),
     };
     validateAllProps(this, input, CONSUMER_RULES);
     registerStackConsumer(this);
@@ -103,14 +117,18 @@ export class Consumer extends Construct implements IConsumer {
     this.visibilityTimeout = visibilityTimeoutFor(input);
     this.encryptionKey = fanOut.encryptionKey;
 
+    const rawMessageDelivery = props.rawMessageDelivery ?? true;
+    const sizes = queueMessageSizes(fanOut.maxMessageSizeBytes, rawMessageDelivery);
     const { queue, deadLetterQueue } = createQueuePair(this, {
       consumerName: this.consumerName,
       fifo: fanOut.fifo,
-      queueName: props.queueName !== undefined ? queueBaseName(props.queueName) : undefined,
+      queueName: props.queueName !== undefined ? environmentName(this.environment, queueBaseName(props.queueName)) : undefined,
       retentionPeriod: props.retentionPeriod,
       visibilityTimeout: this.visibilityTimeout,
       maxReceiveCount: props.maxReceiveCount,
       encryptionKey: fanOut.encryptionKey,
+      maxMessageSizeBytes: sizes.queue,
+      deadLetterMaxMessageSizeBytes: sizes.deadLetterQueue,
     });
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;
@@ -118,8 +136,8 @@ export class Consumer extends Construct implements IConsumer {
     // The subscription adds the queue policy that admits only this topic (aws:SourceArn);
     // deliveries SNS gives up on land in the same DLQ, so one alarm and one redrive cover both.
     this.subscription = fanOut.topic.addSubscription(new QueueSubscription(queue, {
-      rawMessageDelivery: props.rawMessageDelivery ?? true,
-      ...filterPolicies(props),
+      rawMessageDelivery,
+      ...filterPolicies(props, this.environment),
       deadLetterQueue,
     })) as sns.Subscription;
 
@@ -134,7 +152,13 @@ export class Consumer extends Construct implements IConsumer {
         deadLetterQueue,
         deadLetterKey: fanOut.encryptionKey,
         idempotencyTable: props.idempotencyTable,
+        payloadBucket: fanOut.payloadBucket,
       });
+    }
+    // A message points to its payload as long as it may wait in the queue, then in the DLQ.
+    fanOut.payloadBucket?._addReader(props.retentionPeriod ?? QUEUE_RETENTION);
+    if (this.environment !== fanOut.environment) {
+      tagEnvironment(this, this.environment);
     }
     fanOut._registerConsumer(this);
   }
@@ -167,20 +191,4 @@ export class Consumer extends Construct implements IConsumer {
   public metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return queueDepthMetric(this.deadLetterQueue, props);
   }
-}
-
-function filterPolicies(props: ConsumerOptions): Pick<QueueSubscriptionOptions, 'filterPolicy' | 'filterPolicyWithMessageBody'> {
-  const types = props.eventTypes && sns.SubscriptionFilter.stringFilter({ allowlist: props.eventTypes });
-  if (props.filterPolicyWithMessageBody) {
-    return {
-      filterPolicyWithMessageBody: {
-        ...props.filterPolicyWithMessageBody,
-        ...(types && { [ATTRIBUTE_TYPE]: sns.FilterOrPolicy.filter(types) }),
-      },
-    };
-  }
-  if (!types && !props.filterPolicy) {
-    return {};
-  }
-  return { filterPolicy: { ...props.filterPolicy, ...(types && { [ATTRIBUTE_TYPE]: types }) } };
 }

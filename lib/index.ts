@@ -10,3 +10,4 @@ export * from './kafka-consumer';
 export * from './kafka-dead-letter';
 export * from './rabbitmq-broker';
 export * from './rabbitmq-consumer';
+export * from './payload-bucket';

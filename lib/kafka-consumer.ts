@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IConsumer } from './consumer-base';
 import type { IdempotencyTable } from './idempotency-table';
+import type { PayloadBucket } from './payload-bucket';
 import { KafkaCluster } from './kafka-cluster';
 import { KafkaDeadLetter } from './kafka-dead-letter';
 import { createAlarm } from './private/alarm';
@@ -16,6 +17,8 @@ import { deadLetterAlarm, offsetLagMetric } from './private/consumer-alarms';
 import { consumerNameFromId } from './private/consumer-name';
 import { createFailureRecordsQueue } from './private/consumer-queues';
 import { grantInspectAndPurge } from './private/dead-letter-operations';
+import { environmentName, tagEnvironment } from './private/environment';
+import { claimPhysicalNames, NameScope } from './private/physical-names';
 import { DeadLetterQueueDestination, wireHandler } from './private/handler-wiring';
 import { allowCloudWatchAlarmsToUseKey } from './private/key-policy';
 import { ENV_DEAD_LETTER_TOPIC } from './private/names';
@@ -59,6 +62,9 @@ export interface KafkaConsumerProps {
   /**
    * The Kafka consumer group Lambda joins. It cannot be changed once the event source mapping
    * exists. A group that has other members shares the topic's partitions with them.
+   *
+   * With an `environment`, `<environment>-` is put in front: two environments on one cluster never
+   * share a group. One group id per cluster in the app: a second one is refused at synth.
    *
    * @default - `<stack name>-<consumer name>`: one group per deployment of the consumer, so two
    *   stacks (staging and production) on one cluster never split a topic between them
@@ -189,6 +195,27 @@ export interface KafkaConsumerProps {
    * @default 1000
    */
   readonly maxOffsetLag?: number;
+
+  /**
+   * The environment the consumer belongs to (`prod`, `staging`, `dev-alice`): 1 to 20 lower-case
+   * letters, digits and dashes, starting with a letter. Its resources are tagged
+   * `fanout:environment`, its handler gets `FANOUT_ENVIRONMENT` (the runtime then treats an
+   * envelope stamped with another environment as poison) and writes idempotency keys under
+   * `<environment>/<consumerName>#`; `<environment>-` is put in front of the consumer group id
+   * (the default one and a given one). An idempotency table or payload bucket of another
+   * environment is refused.
+   *
+   * @default - no environment
+   */
+  readonly environment?: string;
+
+  /**
+   * The bucket producers offload message bodies too large for the Kafka topic to (a claim check):
+   * the handler is granted reading it (`s3:GetObject`). Its default expiration covers this consumer's `maxRecordAge`, when it has one; without one, a record read later than the expiration finds no payload (the offset-lag alarm fires long before).
+   *
+   * @default - no payload bucket: the handler reads no offloaded payloads
+   */
+  readonly payloadBucket?: PayloadBucket;
 }
 
 /**
@@ -212,13 +239,16 @@ export class KafkaConsumer extends Construct implements IConsumer {
   public readonly deadLetterQueue?: sqs.IQueue;
   /** The alarms: offset lag, handler errors and, with an SQS dead-letter queue, that queue not empty. */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** The consumer's environment, when it has one. */
+  public readonly environment?: string;
   private readonly fn: lambda.IFunction;
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: KafkaConsumerProps) {
     super(scope, id);
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
-    this.consumerGroupId = props.consumerGroupId ?? defaultConsumerGroupId(Stack.of(this), this.consumerName);
+    this.environment = props.environment;
+    this.consumerGroupId = environmentName(props.environment, props.consumerGroupId ?? defaultConsumerGroupId(Stack.of(this), this.consumerName));
     const deadLetter = props.deadLetter ?? KafkaDeadLetter.KAFKA_TOPIC;
     const input: KafkaConsumerValidationInput = { ...props, construct: this, consumerName: this.consumerName, consumerGroupId: this.consumerGroupId, deadLetter };
     validateAllProps(this, input, KAFKA_CONSUMER_RULES);
@@ -297,8 +327,13 @@ export class KafkaConsumer extends Construct implements IConsumer {
       deadLetterQueue: this.deadLetterQueue,
       deadLetterKey: props.encryptionKey,
       idempotencyTable: props.idempotencyTable,
+      payloadBucket: props.payloadBucket,
       environment,
     });
+    props.payloadBucket?._addReader(props.maxRecordAge ?? Duration.seconds(0));
+    tagEnvironment(this, props.environment);
+    const cluster = props.cluster.clusterArn ?? props.cluster._selfManaged?.bootstrapServers.join(',');
+    claimPhysicalNames(this, [cluster === undefined ? undefined : { kind: 'Kafka consumer group', name: this.consumerGroupId, scope: NameScope.GLOBAL, within: cluster }]);
   }
 
   /**

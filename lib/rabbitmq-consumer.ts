@@ -9,11 +9,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IConsumer } from './consumer-base';
 import type { IdempotencyTable } from './idempotency-table';
+import type { PayloadBucket } from './payload-bucket';
 import { createAlarm } from './private/alarm';
 import { AmazonMqQueue, amazonMqQueueMetric, deadLetterAlarm, queueDepthMetric } from './private/consumer-alarms';
 import { consumerNameFromId } from './private/consumer-name';
 import { createDeadLetterQueue } from './private/consumer-queues';
 import { grantInspectAndPurge } from './private/dead-letter-operations';
+import { tagEnvironment } from './private/environment';
 import { wireHandler } from './private/handler-wiring';
 import { allowCloudWatchAlarmsToUseKey } from './private/key-policy';
 import { ROLE_DEAD_LETTER_QUEUE } from './private/names';
@@ -142,6 +144,26 @@ export interface RabbitMqConsumerProps {
    * @default - no depth alarm
    */
   readonly maxQueueDepth?: number;
+
+  /**
+   * The environment the consumer belongs to (`prod`, `staging`, `dev-alice`): 1 to 20 lower-case
+   * letters, digits and dashes, starting with a letter. Its resources are tagged
+   * `fanout:environment`, its handler gets `FANOUT_ENVIRONMENT` (the runtime then treats an
+   * envelope stamped with another environment as poison) and writes idempotency keys under
+   * `<environment>/<consumerName>#`. An idempotency table or payload bucket of another
+   * environment is refused.
+   *
+   * @default - no environment
+   */
+  readonly environment?: string;
+
+  /**
+   * The bucket producers offload message bodies too large for the broker to (a claim check):
+   * the handler is granted reading it (`s3:GetObject`). Its default expiration does not know how long the broker keeps a message: keep the queue's message TTL below it.
+   *
+   * @default - no payload bucket: the handler reads no offloaded payloads
+   */
+  readonly payloadBucket?: PayloadBucket;
 }
 
 /**
@@ -189,11 +211,14 @@ export class RabbitMqConsumer extends Construct implements IConsumer {
   public readonly eventSourceMapping: lambda.CfnEventSourceMapping;
   /** The alarms: handler errors, the SQS dead-letter queue and the broker's dead-letter queue not empty, and (with `maxQueueDepth`) depth. */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** The consumer's environment, when it has one. */
+  public readonly environment?: string;
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: RabbitMqConsumerProps) {
     super(scope, id);
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
+    this.environment = props.environment;
     this.queueName = props.queueName ?? this.consumerName;
     this.virtualHost = props.virtualHost ?? DEFAULT_VIRTUAL_HOST;
     this.brokerDeadLetterQueue = props.brokerDeadLetterQueue ?? `${this.queueName}${BROKER_DEAD_LETTER_SUFFIX}`;
@@ -261,8 +286,12 @@ export class RabbitMqConsumer extends Construct implements IConsumer {
       deadLetterQueue: this.deadLetterQueue,
       deadLetterKey: props.encryptionKey,
       idempotencyTable: props.idempotencyTable,
+      payloadBucket: props.payloadBucket,
     });
     this.eventSourceMapping = eventSource.mapping!;
+    // How long the broker keeps a message is the broker's to say: the DLQ's 14 days are known.
+    props.payloadBucket?._addReader(Duration.seconds(0));
+    tagEnvironment(this, props.environment);
   }
 
   /**

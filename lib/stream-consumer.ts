@@ -10,11 +10,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IConsumer } from './consumer-base';
 import type { IdempotencyTable } from './idempotency-table';
+import type { PayloadBucket } from './payload-bucket';
 import { createAlarm } from './private/alarm';
 import { deadLetterAlarm, iteratorAgeMetric, MAX_MESSAGE_AGE, queueDepthMetric } from './private/consumer-alarms';
 import { consumerNameFromId } from './private/consumer-name';
 import { createFailureRecordsQueue } from './private/consumer-queues';
 import { grantInspectAndPurge } from './private/dead-letter-operations';
+import { tagEnvironment } from './private/environment';
 import { DeadLetterQueueDestination, wireHandler } from './private/handler-wiring';
 import { allowCloudWatchAlarmsToUseKey } from './private/key-policy';
 import { STREAM_CONSUMER_RULES, StreamConsumerValidationInput } from './private/validate-stream-consumer-props';
@@ -149,6 +151,26 @@ export interface StreamConsumerProps {
    * @default Duration.minutes(15)
    */
   readonly maxIteratorAge?: Duration;
+
+  /**
+   * The environment the consumer belongs to (`prod`, `staging`, `dev-alice`): 1 to 20 lower-case
+   * letters, digits and dashes, starting with a letter. Its resources are tagged
+   * `fanout:environment`, its handler gets `FANOUT_ENVIRONMENT` (the runtime then treats an
+   * envelope stamped with another environment as poison) and writes idempotency keys under
+   * `<environment>/<consumerName>#`. An idempotency table or payload bucket of another
+   * environment is refused.
+   *
+   * @default - no environment
+   */
+  readonly environment?: string;
+
+  /**
+   * The bucket producers offload message bodies too large for the stream to (a claim check):
+   * the handler is granted reading it (`s3:GetObject`). Its default expiration covers this consumer's `maxRecordAge`.
+   *
+   * @default - no payload bucket: the handler reads no offloaded payloads
+   */
+  readonly payloadBucket?: PayloadBucket;
 }
 
 /**
@@ -171,12 +193,15 @@ export class StreamConsumer extends Construct implements IConsumer {
   public readonly deadLetterQueue: sqs.IQueue;
   /** The alarms: iterator age, and dead-letter queue not empty. */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** The consumer's environment, when it has one. */
+  public readonly environment?: string;
   private readonly fn: lambda.IFunction;
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
+    this.environment = props.environment;
     const input: StreamConsumerValidationInput = { ...props, construct: this, consumerName: this.consumerName };
     validateAllProps(this, input, STREAM_CONSUMER_RULES);
     registerStackConsumer(this);
@@ -224,7 +249,10 @@ export class StreamConsumer extends Construct implements IConsumer {
       deadLetterQueue,
       deadLetterKey: props.encryptionKey,
       idempotencyTable: props.idempotencyTable,
+      payloadBucket: props.payloadBucket,
     });
+    props.payloadBucket?._addReader(maxRecordAge);
+    tagEnvironment(this, props.environment);
   }
 
   /**

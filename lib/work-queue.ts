@@ -7,12 +7,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IConsumer, QueueConsumerOptions } from './consumer-base';
+import type { PayloadBucket } from './payload-bucket';
 import { ageOfOldestMessageMetric, backlogAlarms, deadLetterAlarm, queueDepthMetric, redriveDescription } from './private/consumer-alarms';
 import { consumerNameFromId } from './private/consumer-name';
-import { createQueuePair } from './private/consumer-queues';
+import { createQueuePair, QUEUE_RETENTION } from './private/consumer-queues';
 import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
+import { environmentName, tagEnvironment } from './private/environment';
 import { queueEventSource, wireHandler } from './private/handler-wiring';
 import { allowCloudWatchAlarmsToUseKey, SEND_KEY_ACTIONS } from './private/key-policy';
+import { SQS_MAX_MESSAGE_SIZE } from './private/topic-message-size';
 import { functionTimeoutOf, queueBaseName, visibilityTimeoutFor } from './private/validate-queue-consumer-props';
 import { WORK_QUEUE_RULES, WORK_QUEUE_WARNINGS, WorkQueueValidationInput } from './private/validate-work-queue-props';
 import { registerStackConsumer } from './private/stack-consumers';
@@ -61,6 +64,24 @@ export interface WorkQueueProps extends QueueConsumerOptions {
    * @default - alarms are created without actions
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * The largest message the queue accepts, body and attributes together, in bytes: 1024 to
+   * 1048576 (1 MiB). The dead-letter queue then takes SQS's 1 MiB (a poison message carries the
+   * runtime's reason attributes too).
+   *
+   * @default - SQS's default, 1048576 (1 MiB)
+   */
+  readonly maxMessageSizeBytes?: number;
+
+  /**
+   * The bucket producers offload message bodies too large for the queue to (a claim check): the
+   * handler is granted reading it, `grantSendMessages` writing it, and its default expiration
+   * covers this queue's retention.
+   *
+   * @default - no payload bucket
+   */
+  readonly payloadBucket?: PayloadBucket;
 }
 
 /**
@@ -85,11 +106,17 @@ export class WorkQueue extends Construct implements IConsumer {
   public readonly fifo: boolean;
   /** The customer-managed key of both queues, when there is one. */
   public readonly encryptionKey?: kms.IKey;
+  /** The work queue's environment, when it has one. */
+  public readonly environment?: string;
+  /** The bucket producers offload large bodies to, when there is one. */
+  public readonly payloadBucket?: PayloadBucket;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps = {}) {
     super(scope, id);
     this.consumerName = props.consumerName ?? consumerNameFromId(id);
     this.fifo = props.fifo ?? false;
+    this.environment = props.environment;
+    this.payloadBucket = props.payloadBucket;
     // Every broken rule is reported in one error, before any resource is made.
     const input: WorkQueueValidationInput = {
       ...props, construct: this, consumerName: this.consumerName, fifo: this.fifo, functionTimeout: functionTimeoutOf(props.handler),
@@ -104,12 +131,14 @@ export class WorkQueue extends Construct implements IConsumer {
     const { queue, deadLetterQueue } = createQueuePair(this, {
       consumerName: this.consumerName,
       fifo: this.fifo,
-      queueName: props.queueName !== undefined ? queueBaseName(props.queueName) : undefined,
+      queueName: props.queueName !== undefined ? environmentName(props.environment, queueBaseName(props.queueName)) : undefined,
       retentionPeriod: props.retentionPeriod,
       visibilityTimeout: this.visibilityTimeout,
       maxReceiveCount: props.maxReceiveCount,
       contentBasedDeduplication: props.contentBasedDeduplication,
       encryptionKey: props.encryptionKey,
+      maxMessageSizeBytes: props.maxMessageSizeBytes,
+      deadLetterMaxMessageSizeBytes: props.maxMessageSizeBytes === undefined ? undefined : SQS_MAX_MESSAGE_SIZE,
     });
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;
@@ -128,21 +157,28 @@ export class WorkQueue extends Construct implements IConsumer {
         deadLetterQueue,
         deadLetterKey: props.encryptionKey,
         idempotencyTable: props.idempotencyTable,
+        payloadBucket: props.payloadBucket,
       });
     }
+    props.payloadBucket?._addReader(props.retentionPeriod ?? QUEUE_RETENTION);
+    tagEnvironment(this, props.environment);
   }
 
   /**
    * Let a producer send messages to the queue: `sqs:SendMessage`, `sqs:GetQueueAttributes` and
    * `sqs:GetQueueUrl` on it and, with `encryptionKey`, `kms:Decrypt` and `kms:GenerateDataKey`
-   * on that key (what an SQS producer needs; no `kms:Encrypt` or `kms:ReEncrypt*`).
+   * on that key (what an SQS producer needs; no `kms:Encrypt` or `kms:ReEncrypt*`). With a
+   * `payloadBucket`, also offloading large bodies to it (`PayloadBucket.grantPublish`).
    *
    * @param grantee the producer, e.g. a Lambda function or a role
    * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
    */
   public grantSendMessages(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.queue.grant(grantee, ...SEND_ACTIONS);
-    return this.encryptionKey ? grant.combine(this.encryptionKey.grant(grantee, ...SEND_KEY_ACTIONS)) : grant;
+    let grant = this.queue.grant(grantee, ...SEND_ACTIONS);
+    if (this.encryptionKey) {
+      grant = grant.combine(this.encryptionKey.grant(grantee, ...SEND_KEY_ACTIONS));
+    }
+    return this.payloadBucket ? grant.combine(this.payloadBucket.grantPublish(grantee)) : grant;
   }
 
   /**

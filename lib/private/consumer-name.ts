@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { CONSUMER_NAME_PATTERN, IDEMPOTENCY_KEY_SEPARATOR } from './names';
+import { CONSUMER_NAME_PATTERN } from './names';
 
 /** `OrderHistory` → `order-history`, `billing_v2` → `billing-v2`. */
 export function consumerNameFromId(id: string): string {
@@ -32,10 +32,11 @@ export function validateConsumerName(scope: Construct, name: string): void {
 }
 
 /**
- * Why a consumer name's idempotency keys cannot get a second owner: `table` is how the message
- * names the table, `owner` what already holds the keys. The caller adds the fix.
+ * Why a consumer's idempotency keys cannot get a second owner: `keyPrefix` is the start of its
+ * keys (`billing#`, or `dev/billing#` in an environment), `table` how the message names the
+ * table, `owner` what already holds the keys. The caller adds the fix.
  */
-export function keysAlreadyOwnedMessage(name: string, table: string, owner: string): string {
-  return `consumer name '${name}' already owns the keys '${name}${IDEMPOTENCY_KEY_SEPARATOR}*' of ${table}, for ${owner}; `
+export function keysAlreadyOwnedMessage(name: string, keyPrefix: string, table: string, owner: string): string {
+  return `consumer name '${name}' already owns the keys '${keyPrefix}*' of ${table}, for ${owner}; `
     + 'two consumers sharing one key space would skip or poison each other\'s events as duplicates or conflicts, and could delete each other\'s records';
 }

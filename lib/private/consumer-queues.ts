@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { ROLE_DEAD_LETTER_QUEUE, ROLE_FAILURE_RECORDS, ROLE_QUEUE, TAG_CONSUMER, TAG_ROLE } from './names';
+import { claimPhysicalNames, NameScope } from './physical-names';
 
 /** How long a dead-letter queue keeps a message: SQS's maximum, so on-call has time to act. */
 export const DEAD_LETTER_RETENTION = Duration.days(14);
@@ -25,7 +26,7 @@ export interface ConsumerQueues extends IConstruct {
 export interface QueuePairSpec {
   readonly consumerName: string;
   readonly fifo: boolean;
-  /** The queue's name without `.fifo`; undefined for a generated name. */
+  /** The queue's name without `.fifo` (with its environment in front); undefined for a generated name. */
   readonly queueName?: string;
   readonly retentionPeriod?: Duration;
   readonly visibilityTimeout: Duration;
@@ -33,6 +34,9 @@ export interface QueuePairSpec {
   readonly contentBasedDeduplication?: boolean;
   /** A customer-managed key for both queues; SSE-SQS without one. */
   readonly encryptionKey?: kms.IKey;
+  /** The largest message of the queue and of the dead-letter queue (bytes); SQS's default when undefined. */
+  readonly maxMessageSizeBytes?: number;
+  readonly deadLetterMaxMessageSizeBytes?: number;
 }
 
 /** SSE-KMS with the customer-managed key, else SSE-SQS (no key to pay for or grant). */
@@ -59,6 +63,7 @@ export function createQueuePair(scope: Construct, spec: QueuePairSpec): { queue:
     fifo,
     retentionPeriod: DEAD_LETTER_RETENTION,
     redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [sqs.Queue.fromQueueArn(scope, 'QueueRef', queueArn)] },
+    maxMessageSizeBytes: spec.deadLetterMaxMessageSizeBytes,
     enforceSSL: true,
     ...queueEncryption(spec.encryptionKey),
   });
@@ -69,9 +74,16 @@ export function createQueuePair(scope: Construct, spec: QueuePairSpec): { queue:
     retentionPeriod: spec.retentionPeriod ?? QUEUE_RETENTION,
     visibilityTimeout: spec.visibilityTimeout,
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: spec.maxReceiveCount ?? MAX_RECEIVE_COUNT },
+    maxMessageSizeBytes: spec.maxMessageSizeBytes,
     enforceSSL: true,
     ...queueEncryption(spec.encryptionKey),
   });
+  if (spec.queueName) {
+    claimPhysicalNames(scope, [
+      { kind: 'SQS queue', name: `${queueName}${suffix}`, scope: NameScope.ACCOUNT_REGION },
+      { kind: 'SQS queue', name: `${queueName}${DEAD_LETTER_SUFFIX}${suffix}`, scope: NameScope.ACCOUNT_REGION },
+    ]);
+  }
   tagConsumerQueue(queue, spec.consumerName, ROLE_QUEUE);
   tagConsumerQueue(deadLetterQueue, spec.consumerName, ROLE_DEAD_LETTER_QUEUE);
   return { queue, deadLetterQueue };

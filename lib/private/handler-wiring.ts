@@ -5,9 +5,10 @@ import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConsumer, QueueConsumerOptions } from '../consumer-base';
 import type { IdempotencyTable } from '../idempotency-table';
+import type { PayloadBucket } from '../payload-bucket';
 import { claimHandler } from './handler-owner';
 import { SEND_KEY_ACTIONS } from './key-policy';
-import { ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_IDEMPOTENCY_TABLE } from './names';
+import { ENV_CONSUMER_NAME, ENV_DLQ_URL, ENV_ENVIRONMENT, ENV_IDEMPOTENCY_TABLE } from './names';
 
 /** Lambda's batch size for SQS event sources, and this library's default for queue consumers. */
 export const QUEUE_BATCH_SIZE = 10;
@@ -21,6 +22,8 @@ export interface HandlerWiring {
   /** The customer-managed key of the dead-letter queue, when it has one. */
   readonly deadLetterKey?: kms.IKey;
   readonly idempotencyTable?: IdempotencyTable;
+  /** The bucket the handler reads offloaded payloads from: granted `s3:GetObject` on its objects. */
+  readonly payloadBucket?: PayloadBucket;
   /** What else the runtime reads from this kind of consumer (e.g. a Kafka consumer's `FANOUT_DEAD_LETTER_TOPIC`). */
   readonly environment?: Record<string, string>;
 }
@@ -51,13 +54,17 @@ export class DeadLetterQueueDestination implements lambda.IEventSourceDlq {
 
 /**
  * Connects a consumer's handler: the event source (which grants reading it), sending to the
- * dead-letter queue, its own idempotency keys, and the environment the runtime reads
- * (`FANOUT_CONSUMER_NAME`, `FANOUT_DLQ_URL`, `FANOUT_IDEMPOTENCY_TABLE`). Records that the
- * function now serves this consumer (one function per consumer). Call after the props rules passed.
+ * dead-letter queue, its own idempotency keys, reading offloaded payloads, and the environment
+ * the runtime reads (`FANOUT_CONSUMER_NAME`, `FANOUT_DLQ_URL`, `FANOUT_IDEMPOTENCY_TABLE`,
+ * `FANOUT_ENVIRONMENT`). Records that the function now serves this consumer (one function per
+ * consumer). Call after the props rules passed.
  */
 export function wireHandler(consumer: IConsumer, handler: lambda.IFunction, wiring: HandlerWiring): void {
   handler.addEventSource(wiring.eventSource);
   const environment: Record<string, string> = { [ENV_CONSUMER_NAME]: consumer.consumerName, ...wiring.environment };
+  if (consumer.environment) {
+    environment[ENV_ENVIRONMENT] = consumer.environment;
+  }
   if (wiring.deadLetterQueue) {
     // Poison records go to the DLQ (and Lambda's on-failure records, sent with the function's
     // role). Not grantSendMessages: it also grants kms:Encrypt and kms:ReEncrypt*.
@@ -69,6 +76,7 @@ export function wireHandler(consumer: IConsumer, handler: lambda.IFunction, wiri
     wiring.idempotencyTable.grantConsumer(consumer);
     environment[ENV_IDEMPOTENCY_TABLE] = wiring.idempotencyTable.tableName;
   }
+  wiring.payloadBucket?.grantRead(handler);
   if (handler instanceof lambda.Function) {
     for (const [key, value] of Object.entries(environment)) {
       handler.addEnvironment(key, value);

@@ -4,10 +4,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
 import type { IdempotencyTable } from '../idempotency-table';
+import type { PayloadBucket } from '../payload-bucket';
 import { invalidConsumerNameMessage, isValidConsumerName, keysAlreadyOwnedMessage } from './consumer-name';
 import { awsManagedKeyAlias } from './encryption';
+import { ENVIRONMENT_RULE, sameEnvironmentRule } from './environment';
 import { consumerOfHandler } from './handler-owner';
-import { ENV_CONSUMER_NAME, ENV_DLQ_URL } from './names';
+import { ENV_CONSUMER_NAME, ENV_DLQ_URL, idempotencyKeyPrefix } from './names';
 import { consumerOfStackNamed } from './stack-consumers';
 import { knownSeconds, ValidationRule } from './validation';
 
@@ -22,6 +24,10 @@ export interface ConsumerIdentityInput {
   readonly consumerName: string;
   readonly handler?: lambda.IFunction;
   readonly idempotencyTable?: IdempotencyTable;
+  /** The consumer's environment: its own, or (a fan-out consumer) its fan-out's. */
+  readonly environment?: string;
+  /** The bucket the consumer reads offloaded payloads from, when it has one. */
+  readonly payloadBucket?: PayloadBucket;
 }
 
 /** The handler's function already serves this consumer, when it does. */
@@ -32,7 +38,7 @@ const stackNamesake = (input: ConsumerIdentityInput) => isValidConsumerName(inpu
 
 /** What else already holds this consumer name's keys in the idempotency table. */
 const otherKeyOwner = (input: ConsumerIdentityInput) => input.idempotencyTable && input.handler && isValidConsumerName(input.consumerName)
-  ? input.idempotencyTable._otherKeyOwner(input.consumerName, input.handler)
+  ? input.idempotencyTable._otherKeyOwner(idempotencyKeyPrefix(input.consumerName, input.environment), input.handler)
   : undefined;
 
 /** The name scopes idempotency keys and an IAM condition: lower-case letters, digits and dashes. */
@@ -63,11 +69,21 @@ export const STACK_CONSUMER_NAME_RULE: ValidationRule<ConsumerIdentityInput> = {
  */
 export const KEY_OWNER_RULE: ValidationRule<ConsumerIdentityInput> = {
   condition: (input) => otherKeyOwner(input) !== undefined && stackNamesake(input) === undefined,
-  message: (input) => `${keysAlreadyOwnedMessage(input.consumerName, `idempotency table ${input.idempotencyTable!.node.path}`, otherKeyOwner(input)!)}; set a distinct consumerName`,
+  message: (input) => `${keysAlreadyOwnedMessage(input.consumerName, idempotencyKeyPrefix(input.consumerName, input.environment), `idempotency table ${input.idempotencyTable!.node.path}`, otherKeyOwner(input)!)}; set a distinct consumerName`,
 };
 
-/** Who the consumer is: a valid name, its own in its stack, and its own on its idempotency table. */
-export const CONSUMER_IDENTITY_RULES: ReadonlyArray<ValidationRule<ConsumerIdentityInput>> = [CONSUMER_NAME_RULE, STACK_CONSUMER_NAME_RULE, KEY_OWNER_RULE];
+/**
+ * Who the consumer is: a valid name, its own in its stack, and its own on its idempotency table;
+ * a valid environment, the one of its table and payload bucket when they have one.
+ */
+export const CONSUMER_IDENTITY_RULES: ReadonlyArray<ValidationRule<ConsumerIdentityInput>> = [
+  CONSUMER_NAME_RULE,
+  STACK_CONSUMER_NAME_RULE,
+  KEY_OWNER_RULE,
+  ENVIRONMENT_RULE,
+  sameEnvironmentRule<ConsumerIdentityInput>('idempotency table', (input) => input.idempotencyTable, 'give the consumer the idempotency table of its own environment, or one without an environment'),
+  sameEnvironmentRule<ConsumerIdentityInput>('payload bucket', (input) => input.payloadBucket, 'give the consumer the payload bucket of its own environment, or one without an environment'),
+];
 
 /** One function per consumer: its environment names one consumer and one dead-letter queue. */
 export const HANDLER_OWNER_RULE: ValidationRule<ConsumerIdentityInput> = {

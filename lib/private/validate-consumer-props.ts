@@ -1,5 +1,7 @@
 import type { ConsumerProps } from '../consumer';
-import { ATTRIBUTE_TYPE, EVENT_TYPE_PATTERN } from './names';
+import { sameEnvironmentRule } from './environment';
+import { ATTRIBUTE_ENVIRONMENT, ATTRIBUTE_TYPE, EVENT_TYPE_PATTERN } from './names';
+import { filterPolicies } from './subscription-filter';
 import { CONSUMER_IDENTITY_RULES } from './validate-common-props';
 import { QUEUE_NUMBER_RULES, QUEUE_RULES, QUEUE_WARNINGS, QueueConsumerValidationInput } from './validate-queue-consumer-props';
 import { ValidationRule, WarningRule } from './validation';
@@ -12,6 +14,17 @@ export interface ConsumerValidationInput extends ConsumerProps, QueueConsumerVal
 const typeFilter = (input: ConsumerValidationInput) => input.filterPolicy?.[ATTRIBUTE_TYPE] ?? input.filterPolicyWithMessageBody?.[ATTRIBUTE_TYPE];
 const badEventTypes = (input: ConsumerValidationInput) => (input.eventTypes ?? []).filter((type) => !EVENT_TYPE_PATTERN.test(type));
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/** SNS's limits on one filter policy: keys, and combinations of values (the product of each key's number of values). */
+const MAX_FILTER_KEYS = 5;
+const MAX_FILTER_COMBINATIONS = 150;
+/** The attribute filter policy the subscription gets (the user's, `type`, `environment`), when it has one. */
+const attributePolicy = (input: ConsumerValidationInput) => input.filterPolicyWithMessageBody || (input.filterPolicy !== undefined && input.filterPolicyWithMessageBody !== undefined)
+  ? undefined
+  : filterPolicies(input, input.environment).filterPolicy;
+const policyKeys = (input: ConsumerValidationInput) => Object.keys(attributePolicy(input) ?? {});
+const policyCombinations = (input: ConsumerValidationInput) =>
+  Object.values(attributePolicy(input) ?? {}).reduce((product, filter) => product * Math.max(filter.conditions.length, 1), 1);
 
 /** What only a fan-out consumer has: its subscription's filters. */
 const SUBSCRIPTION_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInput>> = [
@@ -35,6 +48,21 @@ const SUBSCRIPTION_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInput>>
   {
     condition: (input) => input.eventTypes !== undefined && typeFilter(input) !== undefined,
     message: () => `eventTypes and a filter policy on '${ATTRIBUTE_TYPE}' both filter the event type; keep one`,
+  },
+  sameEnvironmentRule<ConsumerValidationInput>('fan-out', (input) => input.fanOut, 'remove environment: a fan-out consumer inherits its fan-out\'s'),
+  {
+    condition: (input) => input.environment !== undefined && input.filterPolicy?.[ATTRIBUTE_ENVIRONMENT] !== undefined,
+    message: (input) => `filterPolicy filters '${ATTRIBUTE_ENVIRONMENT}', which the consumer's environment '${input.environment}' filters already; remove that key`,
+  },
+  {
+    condition: (input) => policyKeys(input).length > MAX_FILTER_KEYS,
+    message: (input) => `the subscription's filter policy would have ${policyKeys(input).length} keys (${quoted(policyKeys(input))}) and SNS allows ${MAX_FILTER_KEYS}; `
+      + 'filter on fewer attributes (eventTypes adds \'type\', an environment adds \'environment\')',
+  },
+  {
+    condition: (input) => policyKeys(input).length <= MAX_FILTER_KEYS && policyCombinations(input) > MAX_FILTER_COMBINATIONS,
+    message: (input) => `the subscription's filter policy would have ${policyCombinations(input)} combinations of values (the product of each key's number of values) and SNS allows ${MAX_FILTER_COMBINATIONS}; `
+      + 'list fewer values (an environment counts 2: its own, and a missing attribute)',
   },
 ];
 

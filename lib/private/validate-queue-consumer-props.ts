@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { QueueConsumerOptions } from '../consumer-base';
 import { DEAD_LETTER_RETENTION, DEAD_LETTER_SUFFIX, FIFO_SUFFIX } from './consumer-queues';
+import { environmentName, environmentPrefixLength } from './environment';
 import { QUEUE_BATCH_SIZE } from './handler-wiring';
 import {
   batchingWindowRule, ConsumerIdentityInput, durationRule, HANDLER_OWNER_RULE, handlerOptionRules, handlerRoleRule,
@@ -70,9 +71,11 @@ export function queueBaseName(queueName: string): string {
 const deadLetterSuffix = (input: QueueConsumerValidationInput) => `${DEAD_LETTER_SUFFIX}${input.fifo ? FIFO_SUFFIX : ''}`;
 /** The longest base name whose dead-letter queue name SQS still takes. */
 const maxQueueBaseName = (input: QueueConsumerValidationInput) => MAX_QUEUE_NAME_LENGTH - deadLetterSuffix(input).length;
-/** The base queue name when one is given and known at synth time. */
+/** The base queue name, with the environment in front, when one is given and known at synth time. */
 const knownQueueBaseName = (input: QueueConsumerValidationInput) =>
-  input.queueName === undefined || Token.isUnresolved(input.queueName) ? undefined : queueBaseName(input.queueName);
+  input.queueName === undefined || Token.isUnresolved(input.queueName) ? undefined : environmentName(input.environment, queueBaseName(input.queueName));
+/** How the messages say that the environment is put in front of the name. */
+const withEnvironment = (input: QueueConsumerValidationInput) => input.environment ? ` with '${input.environment}-' in front` : '';
 
 /** Whether Lambda may take more than 10 records: a batching window of at least 1 second, or one only known at deploy time. */
 function hasBatchingWindow(input: QueueConsumerValidationInput): boolean {
@@ -98,14 +101,14 @@ export const QUEUE_RULES: ReadonlyArray<ValidationRule<QueueConsumerValidationIn
       const base = knownQueueBaseName(input);
       return base !== undefined && !QUEUE_NAME_PATTERN.test(base);
     },
-    message: (input) => `queueName '${input.queueName}' is not a queue name: use 1 to ${maxQueueBaseName(input)} letters, digits, '-' or '_' ${QUEUE_NAME_SUFFIXES}`,
+    message: (input) => `queueName '${input.queueName}' is not a queue name: use 1 to ${maxQueueBaseName(input) - environmentPrefixLength(input.environment)} letters, digits, '-' or '_' ${QUEUE_NAME_SUFFIXES}`,
   },
   {
     condition: (input) => (knownQueueBaseName(input)?.length ?? 0) > maxQueueBaseName(input),
     message: (input) => {
       const base = knownQueueBaseName(input)!;
-      return `queueName '${input.queueName}' is ${base.length} characters, so its dead-letter queue's name would be ${base.length + deadLetterSuffix(input).length} `
-        + `and SQS allows ${MAX_QUEUE_NAME_LENGTH}; use at most ${maxQueueBaseName(input)} characters ${QUEUE_NAME_SUFFIXES}`;
+      return `queueName '${input.queueName}'${withEnvironment(input)} is ${base.length} characters, so its dead-letter queue's name would be ${base.length + deadLetterSuffix(input).length} `
+        + `and SQS allows ${MAX_QUEUE_NAME_LENGTH}; use at most ${maxQueueBaseName(input) - environmentPrefixLength(input.environment)} characters ${QUEUE_NAME_SUFFIXES}`;
     },
   },
   {
