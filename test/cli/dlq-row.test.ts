@@ -37,3 +37,19 @@ test('a body that is not JSON, or not an object, still gets a row', () => {
   expect(dlqRow(received('[1,2]'), NOW)).toMatchObject({ problem: 'envelope must be a JSON object, got an array' });
   expect(dlqRow({ MessageId: 'm-2' }, NOW)).toEqual({ messageId: 'm-2', problem: expect.stringMatching(/^body is not JSON/), receiveCount: 0, body: '' });
 });
+
+test('a claim check, raw or SNS-wrapped, in either pointer class: where its body is, no envelope problem', () => {
+  const pointer = JSON.stringify(['software.amazon.payloadoffloading.PayloadS3Pointer', { s3BucketName: 'payloads', s3Key: 'prod/order.created/k-1' }]);
+  const legacy = JSON.stringify(['com.amazon.sqs.javamessaging.MessageS3Pointer', { s3BucketName: 'payloads', s3Key: 'k-2' }]);
+  const wrapped = JSON.stringify({ Type: 'Notification', TopicArn: 'arn:t', MessageId: 'n-1', Message: pointer });
+  expect(dlqRow(received(pointer), NOW)).toMatchObject({ payload: { bucket: 'payloads', key: 'prod/order.created/k-1' }, body: pointer });
+  expect(dlqRow(received(pointer), NOW)).not.toHaveProperty('problem');
+  expect(dlqRow(received(wrapped), NOW).payload).toEqual({ bucket: 'payloads', key: 'prod/order.created/k-1' });
+  expect(dlqRow(received(legacy), NOW).payload).toEqual({ bucket: 'payloads', key: 'k-2' });
+});
+
+test('a malformed claim check is shown as the consumer rejected it', () => {
+  const row = dlqRow(received('["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"payloads"}]'), NOW);
+  expect(row.payload).toBeUndefined();
+  expect(row.problem).toMatch(/claim check without a bucket name and key/);
+});

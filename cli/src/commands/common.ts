@@ -1,4 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { OptionSpec } from './command';
@@ -66,6 +67,11 @@ export class Clients {
 
   sns(): SNSClient {
     return this.track(new SNSClient(this.config()));
+  }
+
+  /** With `--endpoint`, path-style addressing: a local stack serves every bucket on one host. */
+  s3(): S3Client {
+    return this.track(new S3Client({ ...this.config(), ...(this.globals.endpoint ? { forcePathStyle: true } : {}) }));
   }
 
   cloudFormation(): CloudFormationClient {

@@ -2,6 +2,7 @@ import { queueFacts } from '@cdk-fanout/runtime/redrive';
 import { optionalInteger, type Command } from './command';
 import { ROLE_FAILURE_RECORDS } from '@cdk-fanout/runtime/names';
 import { DLQ_LOCATION_OPTIONS, FORCE_OPTION, locateDeadLetterQueue, requireDeadLetterQueue } from './dlq-location';
+import { readPayload, payloadState, withPayload } from './dlq-payload';
 import { dlqRow, type DlqRow } from './dlq-row';
 import { cell, formatAge, formatTable } from './format';
 import { describeFailure } from './on-failure-record';
@@ -17,11 +18,13 @@ export const dlqInspect: Command = {
   name: 'dlq inspect',
   summary: 'List the messages in a dead-letter queue and why they are there, without consuming them.',
   description: 'Each listed message\'s receive count goes up by one. A stream or Kafka consumer\'s dead-letter queue holds Lambda\'s on-failure records '
-    + '(where the failed batch is: shard or partition, sequence number or offset range; and why): they are listed as such.',
+    + '(where the failed batch is: shard or partition, sequence number or offset range; and why): they are listed as such. '
+    + 'A claim check (a pointer to a large body in S3) is listed with its bucket, key and the object\'s size, or `missing`; --payloads reads the bodies.',
   options: {
     ...DLQ_LOCATION_OPTIONS,
     max: { type: 'string', value: 'N', description: `list at most N messages (default ${DEFAULT_MAX})` },
     json: { type: 'boolean', description: 'print JSON (every field and the body) instead of a table' },
+    payloads: { type: 'boolean', description: 'read the S3 body of each claim check: its envelope\'s id, type and source in the table, the body in --json' },
     ...FORCE_OPTION,
   },
   examples: [
@@ -37,7 +40,9 @@ export const dlqInspect: Command = {
     await requireDeadLetterQueue(context, sqs, queue, 'each inspection raises its messages\' receive counts until SQS dead-letters them', location);
     const { messages, stillHidden } = await peekMessages(sqs, queueUrl, max);
     const now = Date.now();
-    const rows = messages.map((message) => dlqRow(message, now));
+    const read = messages.map((message) => dlqRow(message, now));
+    const s3 = read.some((row) => row.payload) ? context.clients.s3() : undefined;
+    const rows = await Promise.all(read.map(async (row) => (row.payload && s3 ? withPayload(row, await readPayload(s3, row.payload, context.values.payloads === true)) : row)));
     const { stdout, stderr } = context.io;
     if (context.values.json) {
       const role = location.deadLetterRole === undefined ? {} : { deadLetterRole: location.deadLetterRole };
@@ -53,6 +58,8 @@ export const dlqInspect: Command = {
         tables.push(formatTable(['STREAM/TOPIC', 'SHARD/PARTITION', 'FIRST', 'LAST', 'BATCH', 'FAILURE', 'AGE'], onFailure.flatMap(onFailureRows)));
       }
       if (others.length > 0) tables.push(formatTable(['ID', 'TYPE', 'SOURCE', 'REASON', 'ERROR', 'RECEIVES', 'AGE'], others.map(tableRow)));
+      const claimChecks = others.filter((row) => row.payload !== undefined);
+      if (claimChecks.length > 0) tables.push(formatTable(['CLAIM CHECK', 'BUCKET', 'KEY', 'SIZE'], claimChecks.map(claimCheckRow)));
       if (onFailure.length > 0 || location.deadLetterRole === ROLE_FAILURE_RECORDS) stdout.write(`${ON_FAILURE_HEADER}\n`);
       stdout.write(tables.join('\n'));
       stdout.write(`${rows.length} of ~${queue.approximateMessages} message(s) in ${queueUrl}${listingNote(rows.length, max, queue.fifo)}\n`);
@@ -73,6 +80,12 @@ function tableRow(row: DlqRow): string[] {
     String(row.receiveCount),
     row.ageSeconds === undefined ? '-' : formatAge(row.ageSeconds * 1000),
   ];
+}
+
+/** A claim check: its envelope id once read (else the SQS message id), where its body is and the object's size or state. */
+function claimCheckRow(row: DlqRow): string[] {
+  const payload = row.payload!;
+  return [cell(row.id ?? row.messageId, 40), cell(payload.bucket, 40), payload.key, cell(payloadState(payload), 60)];
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { ATTRIBUTE_ERROR, ATTRIBUTE_REASON } from '@cdk-fanout/runtime/names';
-import { parseEnvelope, unwrapRecord } from '@cdk-fanout/runtime/envelope';
+import { parseEnvelope, readPointer, unwrapRecord } from '@cdk-fanout/runtime/envelope';
 import { parseOnFailureRecord, type OnFailureRecord } from './on-failure-record';
 
 /** What `fanout dlq inspect` shows of one dead-lettered message (also its `--json` shape). */
@@ -18,6 +18,8 @@ export interface DlqRow {
   readonly problem?: string;
   /** Lambda's on-failure record (a stream or Kafka consumer's batch metadata), instead of an envelope. */
   readonly onFailure?: OnFailureRecord;
+  /** A claim check: where the body is in S3, and what `fanout dlq inspect` found there. */
+  readonly payload?: DlqPayload;
   /** Receives before this inspection (its own receive is not counted). */
   readonly receiveCount: number;
   /** When the message was sent to the queue it is in, ISO 8601. */
@@ -25,6 +27,20 @@ export interface DlqRow {
   readonly ageSeconds?: number;
   /** The message body as stored (an SNS notification stays wrapped). */
   readonly body: string;
+}
+
+/** A claim check's object as `fanout dlq inspect` shows it. */
+export interface DlqPayload {
+  readonly bucket: string;
+  readonly key: string;
+  /** The object's size in bytes (HeadObject); absent when it could not be read. */
+  readonly size?: number;
+  /** The object does not exist (expired by the bucket's lifecycle rule, or deleted). */
+  readonly missing?: boolean;
+  /** Why the object could not be read, when it exists or may exist (access denied, throttled, …). */
+  readonly readError?: string;
+  /** The body the pointer stands for (with `--payloads`). */
+  readonly body?: string;
 }
 
 /** Reads a received DLQ message into a row; never throws, whatever the body. */
@@ -44,12 +60,17 @@ export function dlqRow(message: Message, now: number): DlqRow {
   };
 }
 
-/** The envelope's id/type/source via the runtime's own unwrapping and validation, so what it rejected is shown as such. */
-function envelopeFields(body: string): Pick<DlqRow, 'id' | 'type' | 'source' | 'problem'> {
+/**
+ * The envelope's id/type/source via the runtime's own unwrapping and validation, so what it
+ * rejected is shown as such; for a claim check, where its body is (read by `fanout dlq inspect`).
+ */
+export function envelopeFields(body: string): Pick<DlqRow, 'id' | 'type' | 'source' | 'problem' | 'payload'> {
   let candidate: unknown;
   try {
     // Only the envelope is read here; fanout.reason/fanout.error are the DLQ message's own attributes.
     candidate = unwrapRecord({ body, messageAttributes: {} }).envelope;
+    const pointer = readPointer(candidate);
+    if (pointer) return { payload: pointer };
     const envelope = parseEnvelope(candidate);
     return { id: envelope.id, type: envelope.type, source: envelope.source };
   } catch (error) {

@@ -1,0 +1,96 @@
+/*
+ * Claim checks in the dead-letter queue, against fauxqs (SQS and S3): `fanout dlq inspect` shows
+ * each pointer's bucket, key and object size, reads the bodies with --payloads, and shows a
+ * deleted object as missing instead of failing; `fanout dlq redrive` puts the pointer back with
+ * its attributes intact, and a consumer in the right environment then reads the body.
+ */
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createConsumer } from '@cdk-fanout/runtime';
+import { SqsPublisher } from '@cdk-fanout/runtime/sqs-publisher';
+import { captureLogs, createBucket, createSourceAndDlq, drainQueue, lambdaContext, recordFromMessage, s3Client, sqsClient, sqsEvent } from '@cdk-fanout/testing';
+import { fanout } from './support/run';
+
+// Jest's CommonJS VM cannot run the runtime's import() of the S3 client without
+// --experimental-vm-modules, so the loader requires it here; test/runtime/bundle.test.ts runs the real import().
+jest.mock('../../runtime/src/s3-module', () => ({ loadS3Module: async () => require('@aws-sdk/client-s3') }));
+
+let sqs: SQSClient;
+let s3: S3Client;
+let bucket: string;
+beforeAll(async () => {
+  sqs = sqsClient();
+  s3 = s3Client();
+  bucket = await createBucket(s3, 'cli-claims');
+});
+afterAll(() => {
+  sqs.destroy();
+  s3.destroy();
+});
+
+const big = (tag: string) => ({ tag, text: 'x'.repeat(300 * 1024) });
+const keyOf = (body: string) => (JSON.parse(body) as [string, { s3Key: string }])[1].s3Key;
+
+/** Two 300 KiB envelopes published in 'prod', read by a consumer in 'dev': both poison (wrong-environment) in the DLQ, as pointers. */
+async function claimChecksInDlq(prefix: string) {
+  const { source, dlq } = await createSourceAndDlq(sqs, prefix);
+  const publisher = new SqsPublisher({ queueUrl: source.url, source: 'order-service', client: sqs, environment: 'prod', largePayloads: { bucket, client: s3 } });
+  const envelopes = (await publisher.publishBatch([{ type: 'order.created', data: big('a') }, { type: 'order.created', data: big('b') }])).map((result) => result.envelope);
+  const consumer = createConsumer({ consumerName: 'billing', idempotency: false, environment: 'dev', deadLetterQueueUrl: dlq.url, sqsClient: sqs, logger: captureLogs().logger, largePayloads: { client: s3 }, handlers: { 'order.created': { handle: () => undefined } } });
+  const messages = await drainQueue(sqs, source.url);
+  await consumer(sqsEvent(...messages.map((message) => recordFromMessage(message, source.arn))), lambdaContext());
+  return { source, dlq, envelopes, sent: messages };
+}
+
+describe('fanout dlq inspect on claim checks', () => {
+  test('lists bucket, key and object size; --payloads --json reads each body and its envelope fields; a deleted object shows as missing', async () => {
+    const { dlq, envelopes, sent } = await claimChecksInDlq('cli-claims-inspect');
+    const keys = sent.map((message) => keyOf(message.Body!));
+
+    const table = await fanout(['dlq', 'inspect', '--queue-url', dlq.url]);
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    const lines = table.stdout.split('\n');
+    expect(lines.filter((line) => /^-\s+-\s+-\s+wrong-environment\s+the message was published in environment "prod"/.test(line))).toHaveLength(2);
+    expect(lines.find((line) => line.startsWith('CLAIM CHECK'))).toMatch(/^CLAIM CHECK\s+BUCKET\s+KEY\s+SIZE$/);
+    for (const key of keys) expect(lines.find((line) => line.includes(key))).toMatch(new RegExp(`\\s${bucket}\\s+${key.replace(/\./g, '\\.')}\\s+30\\d{4}$`));
+
+    const json = await fanout(['dlq', 'inspect', '--queue-url', dlq.url, '--payloads', '--json']);
+    expect(json.code).toBe(0);
+    const rows = (JSON.parse(json.stdout) as { messages: { id?: string; type?: string; reason?: string; payload?: { bucket: string; key: string; size: number; body: string } }[] }).messages;
+    expect(rows.map((row) => row.id).sort()).toEqual(envelopes.map((envelope) => envelope.id).sort());
+    for (const row of rows) {
+      const envelope = envelopes.find((candidate) => candidate.id === row.id)!;
+      expect(row).toMatchObject({ type: 'order.created', reason: 'wrong-environment', payload: { bucket, size: Buffer.byteLength(row.payload!.body) } });
+      expect(JSON.parse(row.payload!.body)).toEqual(envelope);
+    }
+
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: keys[0] }));
+    const missing = await fanout(['dlq', 'inspect', '--queue-url', dlq.url, '--payloads']);
+    expect(missing).toMatchObject({ code: 0, stderr: '' });
+    expect(missing.stdout.split('\n').find((line) => line.includes(keys[0]))).toMatch(/\smissing$/);
+    expect(missing.stdout.split('\n').find((line) => line.includes(keys[1]))).toMatch(/\s30\d{4}$/);
+  });
+});
+
+describe('fanout dlq redrive on claim checks', () => {
+  test('the pointer goes back with its attributes, and a consumer in the right environment reads the same data', async () => {
+    const { source, dlq, envelopes, sent } = await claimChecksInDlq('cli-claims-redrive');
+
+    const run = await fanout(['dlq', 'redrive', '--queue-url', dlq.url]);
+    expect(run.code).toBe(0);
+    const back = await drainQueue(sqs, source.url);
+    expect(back.map((message) => message.Body).sort()).toEqual(sent.map((message) => message.Body).sort());
+    for (const message of back) {
+      const original = sent.find((candidate) => candidate.Body === message.Body)!;
+      expect(message.MessageAttributes?.ExtendedPayloadSize).toEqual(original.MessageAttributes?.ExtendedPayloadSize);
+      expect(message.MessageAttributes?.environment?.StringValue).toBe('prod');
+      expect(message.MessageAttributes?.['fanout.reason']?.StringValue).toBe('wrong-environment');
+    }
+
+    const seen: unknown[] = [];
+    const consumer = createConsumer({ consumerName: 'billing', idempotency: false, environment: 'prod', logger: captureLogs().logger, largePayloads: { client: s3 }, handlers: { 'order.created': { handle: (data) => { seen.push(data); } } } });
+    expect(await consumer(sqsEvent(...back.map((message) => recordFromMessage(message, source.arn))), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(seen).toHaveLength(2);
+    expect(seen).toEqual(expect.arrayContaining(envelopes.map((envelope) => envelope.data)));
+  });
+});
