@@ -7,6 +7,11 @@ import { main } from '@cdk-fanout/cli';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@cdk-fanout/local';
 import { Publisher } from '@cdk-fanout/runtime';
 import { fanout as run } from '../cli/support/run';
+import { App, Stack } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { bundledHandler } from '../../examples/orders/bundle';
+import { StreamConsumer } from '../../lib';
 import { synthTestApp } from './app/test-app';
 
 // `fanout local` starts its own emulators unless given running ones: the run's, here.
@@ -23,6 +28,23 @@ describe('fanout local', () => {
     expect(result.stdout).toMatch(/lambda E2e-BillingHandler\S* ← E2eOrdersBilling\S* \(batch 10\)/);
     expect(result.stdout).toMatch(/skipped \(no local stand-in\): .*AWS::CloudWatch::Alarm ×4/);
     expect(result.stdout).toMatch(/E2e-BillingHandler\S*: \d+ received, \d+ invocations/);
+  });
+
+  test('an app with a Kinesis stream consumer: starts kinesalite, prints the stream, its mapping and what it did', async () => {
+    const cdkOut = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-local-stream-'));
+    const app = new App({ outdir: cdkOut, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Clicks');
+    const handler = new lambda.Function(stack, 'Counter', {
+      runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: bundledHandler(path.join(__dirname, 'app', 'effects-handler.ts')),
+    });
+    new StreamConsumer(stack, 'ClickCounter', { stream: new kinesis.Stream(stack, 'Clicks', { shardCount: 2 }), handler, batchSize: 50 });
+    app.synth();
+    const result = await fanout('local', '--cdk-out', cdkOut, '--duration', '1', ...emulators());
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^kinesalite: {8}http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(result.stdout).toMatch(/^ {2}stream arn:aws:kinesis:us-east-1:000000000000:stream\/Clicks-Clicks\S*$/m);
+    expect(result.stdout).toMatch(/^ {2}lambda Clicks-Counter\S* ← stream Clicks-Clicks\S* \(TRIM_HORIZON, batch 50\)$/m);
+    expect(result.stdout).toMatch(/^Clicks-Counter\S* \(stream Clicks-Clicks\S*\): 0 read, 0 invocations, 0 checkpointed, 0 partial failures, 0 failed invocations, 0 given up \(0 on-failure records\)$/m);
   });
 
   test('shows the handlers\' log lines, each marked with its function', async () => {

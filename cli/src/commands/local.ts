@@ -8,8 +8,8 @@ const SYNTH_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-as
 
 export const local: Command = {
   name: 'local',
-  summary: 'Run a synthesized CDK app on local emulators: SNS/SQS (fauxqs), DynamoDB Local and its Lambda consumers.',
-  description: 'Provisions the topics, queues, subscriptions and tables of every stack, polls each SQS event source into its bundled handler, and runs until Ctrl-C (or --duration). Prints the endpoints to point `fanout publish --endpoint` and the SDK at, then the handlers\' log lines, each marked [function name].',
+  summary: 'Run a synthesized CDK app on local emulators: SNS/SQS (fauxqs), DynamoDB Local, Kinesis (kinesalite) and its Lambda consumers.',
+  description: 'Provisions the topics, queues, subscriptions, tables and Kinesis streams of every stack, polls each SQS and Kinesis event source into its bundled handler, and runs until Ctrl-C (or --duration). Prints the endpoints to point `fanout publish --endpoint` and the SDK at, then the handlers\' log lines, each marked [function name].',
   options: {
     'cdk-out': { type: 'string', value: 'DIR', description: 'the cloud assembly to run (default: cdk.out)' },
     app: { type: 'string', value: 'COMMAND', description: 'synthesize this CDK app command first (as in cdk.json "app") into --cdk-out' },
@@ -100,13 +100,16 @@ function describe(deployment: LocalDeployment): string {
   const lines = [
     `fauxqs (SNS, SQS): ${deployment.endpoints.fauxqs}`,
     `DynamoDB Local:    ${deployment.endpoints.dynamodb}`,
+    ...(deployment.endpoints.kinesis ? [`kinesalite:        ${deployment.endpoints.kinesis}`] : []),
   ];
   for (const provisioned of deployment.stacks) {
     lines.push(`stack ${provisioned.stackName}:`);
     for (const topic of provisioned.topics.values()) lines.push(`  topic  ${topic.arn}`);
     for (const queue of provisioned.queues.values()) lines.push(`  queue  ${queue.url}`);
     for (const table of provisioned.tables.values()) lines.push(`  table  ${table}`);
+    for (const stream of provisioned.streams.values()) lines.push(`  stream ${stream.arn}`);
     for (const source of provisioned.eventSources) lines.push(`  lambda ${source.function.name} ← ${source.queue.name} (batch ${source.batchSize})`);
+    for (const source of provisioned.streamEventSources) lines.push(`  lambda ${source.function.name} ← stream ${source.stream.name} (${source.startingPosition}, batch ${source.batchSize})`);
     for (const source of provisioned.rabbitMqEventSources) lines.push(`  lambda ${source.function.name} ← RabbitMQ queue ${source.queue} (virtual host ${source.virtualHost}, batch ${source.batchSize})`);
   }
   lines.push(deployment.skippedSummary(), 'running; Ctrl-C stops it', '');
@@ -118,7 +121,10 @@ function stats(deployment: LocalDeployment): string {
     `${mapping.function.name}: ${s.received} received, ${s.invocations} invocations, ${s.deleted} deleted, ${s.itemFailures} item failures, ${s.failedInvocations} failed invocations`);
   const rabbitMq = deployment.rabbitMqPollers.map(({ mapping, stats: s }) =>
     `${mapping.function.name} (RabbitMQ ${mapping.queue}): ${s.received} received, ${s.invocations} invocations, ${s.acked} acknowledged, ${s.requeued} returned to the queue, ${s.failedInvocations} failed invocations`);
-  return `${[...lines, ...rabbitMq].join('\n')}\n`;
+  const streams = deployment.streamPollers.map(({ mapping, stats: s }) =>
+    `${mapping.function.name} (stream ${mapping.stream.name}): ${s.read} read, ${s.invocations} invocations, ${s.checkpointed} checkpointed, ${s.partialFailures} partial failures, `
+    + `${s.failedInvocations} failed invocations, ${s.givenUp} given up (${s.onFailureRecords} on-failure records)`);
+  return `${[...lines, ...rabbitMq, ...streams].join('\n')}\n`;
 }
 
 /** Resolves after `seconds`, or on Ctrl-C / SIGTERM. */
