@@ -6,52 +6,14 @@
  * each poison once in the consumer's SQS DLQ with its reason (though the batches around the
  * failing message come back until the delivery limit), the failing one dead-lettered by the broker.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { connect, type ChannelModel, type GetMessage } from 'amqplib';
 import type { LocalDeployment } from '@cdk-fanout/local';
 import { declareTopology, RabbitMqPublisher } from '@cdk-fanout/runtime/rabbitmq';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as mq from 'aws-cdk-lib/aws-amazonmq';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { bundledHandler } from '../../examples/orders/bundle';
-import { IdempotencyTable, RabbitMqBroker, RabbitMqConsumer } from '../../lib';
 import { effectsOf, messagesIn, peek, startTestStack } from '../local/e2e-support';
+import { synthRabbitMqApp } from './local-app';
 import { brokerUrl, describeWithBroker, drainQueue, unique, waitFor } from './support';
 
 const DELIVERY_LIMIT = 3;
-
-function synthRabbitMqApp(consumerName: string): string {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-rabbitmq-local-'));
-  const app = new App({ outdir, builtinCloudFormationValidation: false });
-  const stack = new Stack(app, 'E2eRabbit');
-  const broker = new mq.CfnBroker(stack, 'Broker', {
-    brokerName: 'orders', engineType: 'RABBITMQ', engineVersion: '3.13', hostInstanceType: 'mq.m5.large',
-    deploymentMode: 'SINGLE_INSTANCE', publiclyAccessible: true, autoMinorVersionUpgrade: true, users: [{ username: 'admin', password: 'not-used-locally' }],
-  });
-  const idempotency = new IdempotencyTable(stack, 'Idempotency', { removalPolicy: RemovalPolicy.DESTROY });
-  const effects = new dynamodb.TableV2(stack, 'Effects', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, removalPolicy: RemovalPolicy.DESTROY });
-  const handler = new lambda.Function(stack, 'BillingHandler', {
-    runtime: lambda.Runtime.NODEJS_22_X,
-    handler: 'index.handler',
-    code: bundledHandler(path.join(__dirname, '..', 'local', 'app', 'effects-handler.ts')),
-    timeout: Duration.seconds(10),
-    environment: { EFFECTS_TABLE: effects.tableName, HANDLER_MODE: 'transact' },
-  });
-  new RabbitMqConsumer(stack, 'Billing', {
-    consumerName,
-    broker: RabbitMqBroker.fromCfnBroker(broker),
-    secret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'BrokerUser', 'arn:aws:secretsmanager:us-east-1:000000000000:secret:orders-broker-lambda-AbCdEf'),
-    handler,
-    idempotencyTable: idempotency,
-    batchSize: 10,
-  });
-  app.synth();
-  return outdir;
-}
 
 describeWithBroker('a RabbitMqConsumer on the local deployment, polled like Lambda', () => {
   let local: LocalDeployment | undefined;
