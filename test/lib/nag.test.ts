@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { FanOutDashboard, IdempotencyTable, KafkaCluster, KafkaConsumer, KafkaDeadLetter, RabbitMqBroker, RabbitMqConsumer, StreamConsumer, WorkQueue } from '../../lib';
+import { FanOutDashboard, FanOutTopic, IdempotencyTable, KafkaCluster, KafkaConsumer, KafkaDeadLetter, PayloadBucket, RabbitMqBroker, RabbitMqConsumer, StreamConsumer, WorkQueue } from '../../lib';
 
 const BASIC_EXECUTION_ROLE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
 const MSK_EXECUTION_ROLE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]';
@@ -79,6 +79,36 @@ test('WorkQueue, StreamConsumer, KafkaConsumer and RabbitMqConsumer pass cdk-nag
     dashboard.addStreamConsumer(clicks);
     dashboard.addKafkaConsumer(audit);
     dashboard.addRabbitMqConsumer(billing);
+
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    const violations = report.pluginReports.flatMap((p: { violations: Array<{ ruleName: string }> }) => p.violations.map((v) => v.ruleName));
+    expect(violations).toEqual([]);
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A fan-out with an environment, a payload bucket and a producer under cdk-nag's AwsSolutions
+ * pack: the constructs acknowledge AwsSolutions-S1 on the bucket when no access-log bucket is
+ * given, AwsSolutions-IAM5 on the grantees for the bucket's objects only (`<bucket>/*`: a key per
+ * payload), and AwsSolutions-SQS3 on the misrouted-messages queue (a dead-letter queue of the topic).
+ */
+test('a fan-out with an environment and a payload bucket passes cdk-nag AwsSolutions with no unsuppressed finding', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-nag-payloads-'));
+  try {
+    const app = new App({ outdir, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Payloads', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    const ops = new sns.Topic(stack, 'Ops', { masterKey: key, enforceSSL: true });
+    const table = new IdempotencyTable(stack, 'Idempotency', { removalPolicy: RemovalPolicy.DESTROY, environment: 'prod' });
+    const payloads = new PayloadBucket(stack, 'Payloads', { environment: 'prod', removalPolicy: RemovalPolicy.DESTROY });
+    const orders = new FanOutTopic(stack, 'Orders', { topicName: 'orders', environment: 'prod', payloadBucket: payloads, alarmTopic: ops, maxMessageSizeBytes: 1_048_576 });
+    orders.addConsumer('Billing', { handler: handler(stack, 'BillingFn'), idempotencyTable: table });
+    orders.addConsumer('Analytics');
+    orders.configureProducer(handler(stack, 'ProducerFn'));
 
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     app.synth();
