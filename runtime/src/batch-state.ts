@@ -38,6 +38,8 @@ export interface RecordScope {
   readonly record: SQSRecord;
   readonly log: Logger;
   readonly batch: Batch;
+  /** No record of its lane (message group, shard, partition) comes after it in this batch. */
+  readonly lastInLane: boolean;
 }
 
 export const failed = (cause: FailureCause): Outcome => ({ kind: 'failed', cause });

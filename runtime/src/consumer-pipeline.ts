@@ -72,7 +72,7 @@ export class ConsumerPipeline {
       keyOf: (envelope: Envelope) => this.keyOf(envelope),
       cache: this.cache,
       claimFirst: new ClaimFirst(store, idempotency, this.cache, dispositions, ports.clock, config.minRemainingTimeMs),
-      claimAtCommit: new ClaimAtCommit(store, idempotency.expiresAfterSeconds, this.cache, dispositions, ports.clock),
+      claimAtCommit: new ClaimAtCommit(idempotency.expiresAfterSeconds, this.cache, dispositions, ports.clock),
     };
     this.records = new RecordProcessing(paths, dispositions, ports.clock, config.minRemainingTimeMs);
   }
@@ -131,12 +131,13 @@ export class ConsumerPipeline {
   private async runRecords(source: SourceBatch, preparations: readonly Preparation[], batch: Batch): Promise<RecordResult[]> {
     const records: readonly SQSRecord[] = source.records;
     const results: RecordResult[] = new Array(records.length);
+    const lastInLane = new Set(source.lanes.map((lane) => lane[lane.length - 1]));
     await runLanes(
       source.lanes,
       this.config.maxConcurrency,
       async (index) => {
         await batch.writes.room();
-        results[index] = await batch.writes.running(() => this.records.process(records[index], preparations[index], batch));
+        results[index] = await batch.writes.running(() => this.records.process(records[index], preparations[index], batch, lastInLane.has(index)));
         return results[index].kind !== 'failed';
       },
       (index) => {

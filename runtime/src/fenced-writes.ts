@@ -1,10 +1,12 @@
 /*
- * Where a record's fenced completion and release go: at once, one request each (per-record
- * mode), or into the batch's shared BatchExecuteStatements of up to 25 (batched mode).
+ * Where a record's fenced completion and release, and a claim-free commit, go: at once, one
+ * request each (per-record mode), or into the batch's shared requests (batched mode):
+ * BatchExecuteStatements of up to 25 fenced writes, and TransactWriteItems of several commits.
  */
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { BatchRequests } from './batch-requests.js';
 import { chunksOf, COMPLETION_HOLD_MS, isFlushDue, MAX_BATCH_STATEMENTS, type CompletionRefusal } from './decide.js';
-import type { Claim, FencedWrite, IdempotencyStore } from './idempotency-store.js';
+import { MAX_TRANSACT_ITEMS, type Claim, type CommitRequest, type FencedWrite, type IdempotencyStore } from './idempotency-store.js';
 import type { Logger } from './logger.js';
 
 export interface FencedWrites {
@@ -18,6 +20,12 @@ export interface FencedWrites {
   complete(claim: Claim, expiresAtSeconds: number, dueAtMs: number): Promise<CompletionRefusal | undefined>;
   /** Deletes a claim still IN_PROGRESS under our token. Never rejects: a claim not released expires with its lock. */
   release(claim: Claim, log: Logger): Promise<void>;
+  /**
+   * A claim-free commit: the COMPLETED record with the handler's writes, all applied or none.
+   * Resolves and rejects like `IdempotencyStore.commit`. `awaited`: the record's lane waits for
+   * the answer, so a batch whose every running record waits sends what is queued at once.
+   */
+  commit(request: CommitRequest, items: readonly TransactWriteItem[], awaited: boolean): Promise<CompletionRefusal | undefined>;
   /** Resolves when a record may start: while a request's worth of completions is unwritten, none does. */
   room(): Promise<void>;
   /** Runs one record's processing; while none runs, what is queued is sent. */
@@ -46,6 +54,10 @@ export class ImmediateWrites implements FencedWrites {
     }
   }
 
+  commit(request: CommitRequest, items: readonly TransactWriteItem[]): Promise<CompletionRefusal | undefined> {
+    return this.store!.commit(request, items);
+  }
+
   room(): Promise<void> {
     return Promise.resolve();
   }
@@ -61,10 +73,19 @@ export class ImmediateWrites implements FencedWrites {
   }
 }
 
+type Answer = { readonly refusal?: CompletionRefusal } | { readonly error: unknown };
+
 /** A write waiting for its request, and what to do with the answer. */
 interface Queued {
   readonly write: FencedWrite;
-  settle(answer: { readonly refusal?: CompletionRefusal } | { readonly error: unknown }): void;
+  settle(answer: Answer): void;
+}
+
+/** A claim-free commit waiting for its transaction. */
+interface QueuedCommit {
+  readonly request: CommitRequest;
+  readonly items: readonly TransactWriteItem[];
+  settle(answer: Answer): void;
 }
 
 /**
@@ -76,10 +97,20 @@ interface Queued {
  * at most 24 + maxConcurrency effects unmarked. A chunk of one goes as the single-item request; a
  * statement that failed on its own (throttled, an internal error) is sent again alone, with the
  * SDK's retries; a whole request that fails leaves its completions' outcomes unknown.
+ *
+ * Claim-free commits are grouped on the same triggers into TransactWriteItems of up to
+ * MAX_TRANSACT_ITEMS items (nothing of a commit is applied before its transaction, so holding it
+ * repeats no effect after a crash). A cancelled group is split by its cancellation reasons: the
+ * refused commits get their refusal, the others go again in a group of their own; a group
+ * DynamoDB refuses as a whole (two writes to one item, too large) goes again one commit at a time.
  */
 export class BatchedWrites implements FencedWrites {
   readonly batched = true;
   private queue: Queued[] = [];
+  private commits: QueuedCommit[] = [];
+  private commitItems = 0;
+  /** Records running that wait for their own commit's answer. */
+  private awaitingCommit = 0;
   private readonly sending = new Set<Promise<void>>();
   private unwrittenCompletions = 0;
   private active = 0;
@@ -122,6 +153,27 @@ export class BatchedWrites implements FencedWrites {
     return Promise.resolve();
   }
 
+  commit(request: CommitRequest, items: readonly TransactWriteItem[], awaited: boolean): Promise<CompletionRefusal | undefined> {
+    if (awaited) this.awaitingCommit++;
+    this.hold.atMost(Date.now() + COMPLETION_HOLD_MS);
+    return new Promise((resolve, reject) => {
+      const entry: QueuedCommit = {
+        request,
+        items,
+        settle: (answer) => {
+          if (awaited) this.awaitingCommit--;
+          if ('error' in answer) reject(answer.error);
+          else resolve(answer.refusal);
+        },
+      };
+      if (this.commitItems + 1 + items.length > MAX_TRANSACT_ITEMS) this.sendCommits();
+      this.commits.push(entry);
+      this.commitItems += 1 + items.length;
+      if (this.commitItems >= MAX_TRANSACT_ITEMS) this.flush();
+      else this.flushIfIdleSoon();
+    });
+  }
+
   async room(): Promise<void> {
     // 25 unwritten means a request is in flight (25 queued are sent at once): its answer makes room.
     while (this.unwrittenCompletions >= MAX_BATCH_STATEMENTS) {
@@ -145,15 +197,59 @@ export class BatchedWrites implements FencedWrites {
     const queued = this.queue;
     this.queue = [];
     for (const chunk of chunksOf(queued, MAX_BATCH_STATEMENTS, (entry) => entry.write.claim.key)) {
-      const sending: Promise<void> = this.send(chunk).finally(() => this.sending.delete(sending));
-      this.sending.add(sending);
+      this.track(this.send(chunk));
     }
+    this.sendCommits();
   }
 
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.sending.size > 0) {
+    while (this.queue.length > 0 || this.commits.length > 0 || this.sending.size > 0) {
       this.flush();
       await Promise.all([...this.sending]);
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    const sending: Promise<void> = work.finally(() => this.sending.delete(sending));
+    this.sending.add(sending);
+  }
+
+  private sendCommits(): void {
+    const group = this.commits;
+    this.commits = [];
+    this.commitItems = 0;
+    if (group.length > 0) this.track(this.sendGroup(group));
+  }
+
+  private async sendGroup(group: readonly QueuedCommit[]): Promise<void> {
+    if (group.length === 1) return this.commitAlone(group[0]);
+    let answers;
+    try {
+      answers = await this.store.commitGroup(group);
+    } catch (error) {
+      if (isValidationError(error)) {
+        await Promise.all(group.map((entry) => this.commitAlone(entry)));
+        return;
+      }
+      for (const entry of group) entry.settle({ error });
+      return;
+    }
+    const innocent = group.filter((entry, index) => {
+      const answer = answers[index];
+      if (answer.kind === 'applied') entry.settle({});
+      else if (answer.kind === 'refused') entry.settle({ refusal: answer.refusal });
+      return answer.kind === 'innocent';
+    });
+    // A cancelled group always names at least one culprit; should it name none, each goes alone.
+    if (innocent.length === group.length) await Promise.all(innocent.map((entry) => this.commitAlone(entry)));
+    else if (innocent.length > 0) await this.sendGroup(innocent);
+  }
+
+  private async commitAlone(entry: QueuedCommit): Promise<void> {
+    try {
+      entry.settle({ refusal: await this.store.commit(entry.request, entry.items) });
+    } catch (error) {
+      entry.settle({ error });
     }
   }
 
@@ -168,9 +264,9 @@ export class BatchedWrites implements FencedWrites {
    * one first (in the same turn), so only a batch with nothing left to run sends early.
    */
   private flushIfIdleSoon(): void {
-    if (this.active > 0) return;
+    if (this.active > this.awaitingCommit) return;
     setImmediate(() => {
-      if (isFlushDue(this.queue.length, this.active + this.waiting.length)) this.flush();
+      if (isFlushDue(this.queue.length + this.commits.length, this.active - this.awaitingCommit + this.waiting.length)) this.flush();
     });
   }
 
@@ -244,6 +340,11 @@ class Deadline {
     this.timer = undefined;
     this.atMs = Number.POSITIVE_INFINITY;
   }
+}
+
+/** DynamoDB refused the request as a whole, before applying anything (e.g. two writes to one item in a transaction). */
+function isValidationError(error: unknown): boolean {
+  return (error as { name?: unknown })?.name === 'ValidationException';
 }
 
 function releaseFailed(log: Logger, error: unknown): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   BatchExecuteStatementCommand,
   BatchGetItemCommand,
@@ -270,7 +271,49 @@ export class IdempotencyStore {
    * that stopped it); any other error leaves the outcome unknown and is thrown.
    */
   async commit(request: CommitRequest, items: readonly TransactWriteItem[]): Promise<CompletionRefusal | undefined> {
-    const put = {
+    const put = this.completedPut(request);
+    try {
+      if (items.length === 0) {
+        await this.client.send(new PutItemCommand(put));
+      } else {
+        // The token is random per commit: an SDK retry of a transaction that committed is answered with success, not applied again.
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...items], ClientRequestToken: request.token }));
+      }
+      return undefined;
+    } catch (err) {
+      return refusalOf(err);
+    }
+  }
+
+  /**
+   * Several claim-free commits in one TransactWriteItems (at most MAX_TRANSACT_ITEMS items in
+   * all): applied together, or cancelled together. A cancelled group answers per commit from the
+   * cancellation reasons: refused (its COMPLETED record's condition, or one of its own writes,
+   * failed) or `innocent` (cancelled by another commit of the group: nothing of it was applied).
+   * Any other error (DynamoDB refusing the group as a whole, or an unknown outcome) is thrown.
+   */
+  async commitGroup(commits: readonly { readonly request: CommitRequest; readonly items: readonly TransactWriteItem[] }[]): Promise<GroupCommitAnswer[]> {
+    const transactItems = commits.flatMap(({ request, items }) => [{ Put: this.completedPut(request) }, ...items]);
+    try {
+      // A group's own token: an SDK retry of a group that committed is answered with success, not applied again.
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: transactItems, ClientRequestToken: randomUUID() }));
+      return commits.map(() => ({ kind: 'applied' }));
+    } catch (err) {
+      if (!isTransactionCanceled(err)) throw err;
+      const reasons = (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+      if (reasons?.length !== transactItems.length) throw err;
+      let offset = 0;
+      return commits.map(({ items }) => {
+        const own = reasons.slice(offset, offset + 1 + items.length);
+        offset += 1 + items.length;
+        return groupAnswerOf(own, err);
+      });
+    }
+  }
+
+  /** The COMPLETED record of a claim-free commit, on the claim's condition. */
+  private completedPut(request: CommitRequest) {
+    return {
       TableName: this.tableName,
       Item: {
         [IDEMPOTENCY_PARTITION_KEY]: S(request.key),
@@ -288,17 +331,6 @@ export class IdempotencyStore {
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
-    try {
-      if (items.length === 0) {
-        await this.client.send(new PutItemCommand(put));
-      } else {
-        // The token is random per commit: an SDK retry of a transaction that committed is answered with success, not applied again.
-        await this.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...items], ClientRequestToken: request.token }));
-      }
-      return undefined;
-    } catch (err) {
-      return refusalOf(err);
-    }
   }
 
   private async batch(statements: BatchStatementRequest[]): Promise<StatementAnswer[]> {
@@ -321,6 +353,12 @@ function answerOf(response: BatchStatementResponse | undefined): StatementAnswer
   return { kind: 'failed', error: statementError };
 }
 
+/** One commit of a group: applied, refused (as a commit alone would have been), or cancelled only by the others. */
+export type GroupCommitAnswer =
+  | { readonly kind: 'applied' }
+  | { readonly kind: 'refused'; readonly refusal: CompletionRefusal }
+  | { readonly kind: 'innocent' };
+
 /** A refused completion or commit (the first write is ours), or the error rethrown when the outcome is unknown. */
 function refusalOf(err: unknown): CompletionRefusal {
   if (isConditionalCheckFailed(err)) {
@@ -328,11 +366,24 @@ function refusalOf(err: unknown): CompletionRefusal {
   }
   if (isTransactionCanceled(err)) {
     // Reasons come in the order of TransactItems: ours is the first.
-    const ours = (err as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }).CancellationReasons?.[0];
+    const ours = (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons?.[0];
     if (ours?.Code === 'ConditionalCheckFailed') return { fenceFailed: true, record: recordOf(ours.Item), error: err };
     if (ours !== undefined) return { fenceFailed: false, error: err };
   }
   throw err;
+}
+
+/** Why DynamoDB cancelled one item of a transaction (`None` for an item that did not fail). */
+interface CancellationReason {
+  readonly Code?: string;
+  readonly Item?: Record<string, AttributeValue>;
+}
+
+/** How one commit of a cancelled group ended, from its reasons (its COMPLETED record's first). */
+function groupAnswerOf(own: readonly CancellationReason[], err: unknown): GroupCommitAnswer {
+  if (own[0].Code === 'ConditionalCheckFailed') return { kind: 'refused', refusal: { fenceFailed: true, record: recordOf(own[0].Item), error: err } };
+  if (own.some((reason) => reason.Code !== undefined && reason.Code !== 'None')) return { kind: 'refused', refusal: { fenceFailed: false, error: err } };
+  return { kind: 'innocent' };
 }
 
 /** The table's policy does not allow the request (e.g. the PartiQL actions were not granted). */

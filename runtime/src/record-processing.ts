@@ -33,8 +33,8 @@ export class RecordProcessing {
     private readonly minRemainingTimeMs: number,
   ) {}
 
-  async process(record: SQSRecord, preparation: Preparation, batch: Batch): Promise<RecordResult> {
-    let scope: RecordScope = { record, batch, log: withFields(batch.logger, { messageId: record.messageId }) };
+  async process(record: SQSRecord, preparation: Preparation, batch: Batch, lastInLane: boolean): Promise<RecordResult> {
+    let scope: RecordScope = { record, batch, lastInLane, log: withFields(batch.logger, { messageId: record.messageId }) };
     const remainingMs = batch.remainingMs();
     if (!hasTimeToStart(remainingMs, this.minRemainingTimeMs)) {
       scope.log.warn('record not started: too little Lambda time left', { cause: 'not-started', remainingMs, minRemainingTimeMs: this.minRemainingTimeMs });
@@ -51,7 +51,8 @@ export class RecordProcessing {
     scope = { ...scope, log: withFields(scope.log, { envelopeId: envelope.id, type: envelope.type }) };
     const first = batch.firstCopies.get(envelope.id);
     if (first) {
-      const earlier = await first.result;
+      const result = await first.result;
+      const earlier = result.kind === 'completing' ? await result.outcome : result;
       if (first.hash !== hash) {
         // Another payload under the same id: the stored idempotency record decides which copy is
         // the conflict, not the order of the copies in this batch (a true duplicate may come second).

@@ -29,8 +29,8 @@ afterAll(() => {
 type Handle = (data: unknown, ctx: HandlerContext) => unknown;
 
 /** A container with the default (batched) idempotency: its own counted client, captured logs, effects per envelope id. */
-function container(options: { handle?: Handle; transactional?: ClaimMode } & Omit<CreateConsumerOptions, 'handlers'> = {}) {
-  const { handle, transactional, ...rest } = options;
+function container(options: { handle?: Handle; transactional?: ClaimMode; transact?: (ctx: HandlerContext) => TransactWriteItem[] } & Omit<CreateConsumerOptions, 'handlers'> = {}) {
+  const { handle, transactional, transact, ...rest } = options;
   const client = dynamoDbClient();
   clients.push(client);
   const requests = countRequests(client);
@@ -48,7 +48,7 @@ function container(options: { handle?: Handle; transactional?: ClaimMode } & Omi
     maxConcurrency: MAX_CONCURRENCY,
     handlers: {
       'order.placed': { handle: plain },
-      'payment.captured': { handle: (_data, ctx) => ctx.transact(countEffect(ctx)), claim: transactional ?? 'at-commit' },
+      'payment.captured': { handle: (_data, ctx) => ctx.transact(...(transact?.(ctx) ?? [countEffect(ctx)])), claim: transactional ?? 'at-commit' },
     },
     ...rest,
   });
@@ -103,19 +103,22 @@ describe('requests per record (deterministic)', () => {
     figures['plain handler, batch of 100 duplicates'] = perRecord(requests.total(), 100);
   });
 
-  test("transactional handler with claim 'at-commit': 1 request per fresh record, 1 per duplicate", async () => {
+  test.each([100, 10])("transactional handler with claim 'at-commit', %i records: the commits grouped, fresh or duplicate", async (count) => {
     const { handler, requests } = container();
-    const records = recordsOf(payments(10));
+    const records = recordsOf(payments(count));
 
     expect((await handler(sqsEvent(...records), lambdaContext())).batchItemFailures).toEqual([]);
-    expect(requests.of('TransactWriteItemsCommand')).toBe(10);
-    expect(requests.total()).toBe(10);
-    figures["transactional handler (claim 'at-commit'), batch of 10 fresh"] = perRecord(requests.total(), 10);
+    // A group goes when it holds 100 items (50 commits of 2), or sooner when no record runs: at least ceil(2n/100), at most a tenth.
+    expect(requests.of('TransactWriteItemsCommand')).toBeGreaterThanOrEqual(Math.ceil((2 * count) / 100));
+    expect(requests.total()).toBe(requests.of('TransactWriteItemsCommand'));
+    expect(requests.total() / count).toBeLessThanOrEqual(0.1);
+    figures[`transactional handler (claim 'at-commit'), batch of ${count} fresh`] = perRecord(requests.total(), count);
 
     requests.reset();
     expect((await handler(sqsEvent(...records), lambdaContext())).batchItemFailures).toEqual([]);
-    expect(requests.total()).toBe(10);
-    figures["transactional handler (claim 'at-commit'), batch of 10 duplicates"] = perRecord(requests.total(), 10);
+    // Every commit of a group of duplicates is refused by its own condition: one cancelled transaction answers them all.
+    expect(requests.total() / count).toBeLessThanOrEqual(0.1);
+    figures[`transactional handler (claim 'at-commit'), batch of ${count} duplicates`] = perRecord(requests.total(), count);
   });
 
   test("transactional handler claiming first: the claims batched, one transaction per record", async () => {
@@ -129,7 +132,7 @@ describe('requests per record (deterministic)', () => {
     figures["transactional handler (claim 'first'), batch of 10 fresh"] = perRecord(requests.total(), 10);
   });
 
-  test('a mixed batch: plain records share requests, transactional ones commit alone', async () => {
+  test('a mixed batch: plain records share statements, transactional ones share transactions', async () => {
     const { handler, requests, effects } = container();
     const messages = [...orders(10), ...payments(10)].sort(() => Math.random() - 0.5);
 
@@ -137,9 +140,67 @@ describe('requests per record (deterministic)', () => {
 
     expect(effects.size).toBe(10);
     expect(requests.of('BatchExecuteStatementCommand')).toBe(2);
-    expect(requests.of('TransactWriteItemsCommand')).toBe(10);
-    expect(requests.total()).toBe(12);
+    expect(requests.of('TransactWriteItemsCommand')).toBeLessThanOrEqual(2);
+    expect(requests.total()).toBeLessThanOrEqual(4);
     figures['mixed batch, 10 plain + 10 transactional (at-commit)'] = perRecord(requests.total(), 20);
+  });
+});
+
+describe("grouped claim-free commits (claim 'at-commit')", () => {
+  const refusing = (ctx: HandlerContext): TransactWriteItem => ({
+    ConditionCheck: { TableName: ledger, Key: { pk: { S: `absent-${ctx.envelope.id}` } }, ConditionExpression: 'attribute_exists(pk)' },
+  });
+  const effectsOf = async (id: string) => Number((await getItem(inspect, ledger, id))?.effects?.N ?? 0);
+
+  test("a group cancelled by one record's own condition: that record is retried, the others commit in a second group", async () => {
+    const messages = payments(10);
+    const failing = messages[3].id;
+    const { handler, requests } = container({ transact: (ctx) => [countEffect(ctx), ...(ctx.envelope.id === failing ? [refusing(ctx)] : [])] });
+    const records = recordsOf(messages);
+
+    const response = await handler(sqsEvent(...records), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[3].messageId }]);
+    for (const message of messages) expect(await effectsOf(message.id)).toBe(message.id === failing ? 0 : 1);
+    expect(await statusOf(failing)).toBeUndefined();
+    expect(requests.of('TransactWriteItemsCommand')).toBe(2);
+  });
+
+  test('duplicates and fresh records in one group: the duplicates are answered by the cancellation, the fresh ones commit once', async () => {
+    const messages = payments(10);
+    const { handler, requests } = container();
+    expect((await handler(sqsEvent(...recordsOf(messages.slice(0, 5))), lambdaContext())).batchItemFailures).toEqual([]);
+    requests.reset();
+
+    const response = await handler(sqsEvent(...recordsOf(messages)), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([]);
+    for (const message of messages) expect(await effectsOf(message.id)).toBe(1);
+    expect(requests.of('TransactWriteItemsCommand')).toBe(2);
+  });
+
+  test('two records writing one item cannot share a transaction: DynamoDB refuses the group, each commits alone', async () => {
+    const shared = `shared-${Date.now()}`;
+    const { handler, requests } = container({
+      transact: () => [{ Update: { TableName: ledger, Key: { pk: { S: shared } }, UpdateExpression: 'ADD effects :one', ExpressionAttributeValues: { ':one': { N: '1' } } } }],
+    });
+
+    const response = await handler(sqsEvent(...recordsOf(payments(4))), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await effectsOf(shared)).toBe(4);
+    expect(requests.of('TransactWriteItemsCommand')).toBe(5);
+  });
+
+  test('a FIFO group waits for each commit: after a refused one, its later records are not started', async () => {
+    const messages = payments(3);
+    const { handler } = container({ transact: (ctx) => [countEffect(ctx), ...(ctx.envelope.id === messages[1].id ? [refusing(ctx)] : [])] });
+    const records = messages.map((message) => sqsRecord(message as never, { groupId: 'customer-1' }));
+
+    const response = await handler(sqsEvent(...records), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[1].messageId }, { itemIdentifier: records[2].messageId }]);
+    expect(await Promise.all(messages.map((message) => effectsOf(message.id)))).toEqual([1, 0, 0]);
   });
 });
 
