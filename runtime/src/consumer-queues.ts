@@ -44,8 +44,7 @@ export function queuesOfTemplate(template: { readonly Resources?: Readonly<Recor
  * error that lists the consumers there are.
  */
 export function findConsumerQueues<Q extends TaggedQueue>(queues: readonly Q[], consumer: string, where: string): ConsumerQueues<Q> {
-  const wanted = normalize(consumer);
-  const ofConsumer = queues.filter((queue) => queue.tags[TAG_CONSUMER] !== undefined && normalize(queue.tags[TAG_CONSUMER]) === wanted);
+  const ofConsumer = queues.filter((queue) => queue.tags[TAG_CONSUMER] !== undefined && sameConsumer(queue.tags[TAG_CONSUMER], consumer));
   const withRole = (role: string) => ofConsumer.filter((queue) => queue.tags[TAG_ROLE] === role);
   const [queue, ...moreQueues] = withRole(ROLE_QUEUE);
   const [deadLetterQueue, ...moreDeadLetterQueues] = [...withRole(ROLE_DEAD_LETTER_QUEUE), ...withRole(ROLE_FAILURE_RECORDS)];
@@ -62,9 +61,13 @@ export function findConsumerQueues<Q extends TaggedQueue>(queues: readonly Q[], 
   return queue ? { queue, deadLetterQueue, deadLetterRole } : { deadLetterQueue, deadLetterRole };
 }
 
-/** Construct ids keep case and drop dashes; consumer names are dashed lower case. Compare what both have. */
-function normalize(name: string): string {
-  return name.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+/**
+ * Whether two names are the same consumer: construct ids keep case and drop dashes, consumer
+ * names are dashed lower case, so only letters and digits are compared, ignoring case.
+ */
+export function sameConsumer(a: string, b: string): boolean {
+  const normalize = (name: string) => name.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+  return normalize(a) === normalize(b);
 }
 
 /** CloudFormation tags (`[{ Key, Value }]`) whose key and value are plain strings. */

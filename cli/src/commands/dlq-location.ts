@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { findConsumerQueues, queuesOfTemplate, type DeadLetterRole } from '@cdk-fanout/runtime/names';
 import { deadLetterSourceQueues, type QueueFacts } from '@cdk-fanout/runtime/redrive';
 import { optionalString, UsageError, type CommandContext, type OptionSpec } from './command';
+import { kafkaDeadLetterTopicMessage, kafkaDeadLetterTopicOf } from './kafka-dead-letter-topic';
 
 /** The options that name a dead-letter queue: its URL, or a deployed stack and a consumer in it. */
 export const DLQ_LOCATION_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -66,11 +67,17 @@ export async function deadLetterQueueUrlFromStack(client: CloudFormationClient, 
  * The URL and role of a consumer's DLQ (and, with `withQueue`, its queue's URL when it has one) in
  * a deployed stack: the deployed template names the queues by their tags (`findConsumerQueues`,
  * the lookup the local deployment uses too), then CloudFormation gives each resource's physical
- * id, the queue URL.
+ * id, the queue URL. A Kafka consumer whose failed records go to a Kafka topic has no such queue:
+ * it is refused in one line naming the topic and how to read it.
  */
 export async function consumerQueueUrlsFromStack(client: CloudFormationClient, stack: string, consumer: string, { withQueue = false } = {}): Promise<DeadLetterQueueLocation & { deadLetterRole: DeadLetterRole }> {
   const { TemplateBody } = await client.send(new GetTemplateCommand({ StackName: stack, TemplateStage: 'Original' }));
-  const { queue, deadLetterQueue, deadLetterRole } = findConsumerQueues(queuesOfTemplate(parseTemplate(TemplateBody, stack)), consumer, `stack ${stack}`);
+  const template = parseTemplate(TemplateBody, stack);
+  const deadLetterTopic = kafkaDeadLetterTopicOf(template, consumer);
+  if (deadLetterTopic) {
+    throw new Error(kafkaDeadLetterTopicMessage(`stack ${stack}`, consumer, deadLetterTopic));
+  }
+  const { queue, deadLetterQueue, deadLetterRole } = findConsumerQueues(queuesOfTemplate(template), consumer, `stack ${stack}`);
   const deadLetterQueueUrl = await physicalId(client, stack, deadLetterQueue.logicalId);
   return withQueue && queue
     ? { deadLetterQueueUrl, queueUrl: await physicalId(client, stack, queue.logicalId), deadLetterRole }

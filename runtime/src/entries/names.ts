@@ -3,4 +3,4 @@
  * find a consumer's queues by the tags the constructs set.
  */
 export * from '../names.js';
-export { findConsumerQueues, queuesOfTemplate, type ConsumerQueues, type DeadLetterRole, type TaggedQueue } from '../consumer-queues.js';
+export { findConsumerQueues, queuesOfTemplate, sameConsumer, type ConsumerQueues, type DeadLetterRole, type TaggedQueue } from '../consumer-queues.js';
