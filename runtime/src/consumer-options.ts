@@ -265,7 +265,7 @@ export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env
   }
   const deadLetterQueueUrl = options.deadLetterQueueUrl ?? nonEmpty(env[ENV_DLQ_URL]);
   const payloadClient = options.largePayloads?.client;
-  if (payloadClient !== undefined) checkSdkClient(OWNER, 'an S3Client', payloadClient);
+  if (payloadClient !== undefined) checkSdkClient(OWNER, 'an S3Client', payloadClient, 'largePayloads.client');
   return {
     consumerName,
     idempotency,

@@ -46,10 +46,10 @@ export interface SdkClient {
   readonly config: unknown;
 }
 
-/** Throws unless `value` looks like an AWS SDK v3 client (`kind` names it, e.g. `an SNSClient`). */
-export function checkSdkClient(owner: string, kind: string, value: unknown): void {
+/** Throws unless `value` looks like an AWS SDK v3 client (`kind` names it, e.g. `an SNSClient`; `name` is the option). */
+export function checkSdkClient(owner: string, kind: string, value: unknown, name = 'client'): void {
   const client = value as { send?: unknown; middlewareStack?: { add?: unknown; identify?: unknown }; config?: unknown } | null;
   const ok = typeof client === 'object' && client !== null && typeof client.send === 'function'
     && typeof client.middlewareStack?.add === 'function' && typeof client.middlewareStack?.identify === 'function' && typeof client.config === 'object';
-  if (!ok) throw new Error(`${owner}: client must be ${kind}, got ${describeValue(value)}`);
+  if (!ok) throw new Error(`${owner}: ${name} must be ${kind}, got ${describeValue(value)}`);
 }

@@ -4,7 +4,11 @@
  * classified, and the environment rules. No S3 here: large-payloads.integ.test.ts uses fauxqs's.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { createEnvelope } from '@cdk-fanout/runtime';
+import { createConsumer, createEnvelope, Publisher } from '@cdk-fanout/runtime';
+import { KafkaPublisher } from '@cdk-fanout/runtime/kafka-publisher';
+import { KinesisPublisher } from '@cdk-fanout/runtime/kinesis-publisher';
+import { RabbitMqPublisher } from '@cdk-fanout/runtime/rabbitmq';
+import { SqsPublisher } from '@cdk-fanout/runtime/sqs-publisher';
 import { ClaimCheck, placeWithAttributes, placeWithHeaders } from '../../runtime/src/claim-check';
 import { resolveEnvironment, wrongEnvironment } from '../../runtime/src/environment';
 import { payloadKey, pointerBody, readPointer } from '../../runtime/src/payload-pointer';
@@ -94,7 +98,7 @@ describe('ClaimCheck: the publisher\'s decision', () => {
     [{ bucket: 'payloads', thresholdBytes: 100 }, {}, 'Publisher: largePayloads.thresholdBytes must be an integer from 1024 to 1048576, got 100'],
     [{ bucket: 'Payloads_1' }, {}, 'Publisher: largePayloads.bucket must be an S3 bucket name (3 to 63 lower-case letters, digits, \'.\' and \'-\'), got "Payloads_1"'],
     [undefined, { FANOUT_PAYLOAD_BUCKET: 's3://x' }, 'Publisher: the environment variable FANOUT_PAYLOAD_BUCKET must be an S3 bucket name (3 to 63 lower-case letters, digits, \'.\' and \'-\'), got "s3://x"'],
-    [{ bucket: 'payloads', client: {} }, {}, 'Publisher: client must be an S3Client, got an object'],
+    [{ bucket: 'payloads', client: {} }, {}, 'Publisher: largePayloads.client must be an S3Client, got an object'],
     ['payloads', {}, 'Publisher: largePayloads must be an object ({ bucket, client?, thresholdBytes? }) or false, got "payloads"'],
   ])('refuses %j (env %j) in one line', (options, env, message) => {
     expect(() => new ClaimCheck('Publisher', options as never, env, LIMIT, 1024 * 1024, undefined)).toThrow(message);
@@ -172,5 +176,29 @@ describe('environments', () => {
   ])('consumer %s, message %s: poison %s', (expected, stamped, poison) => {
     const error = wrongEnvironment(expected, stamped);
     expect(error?.reason).toBe(poison ? 'wrong-environment' : undefined);
+  });
+});
+
+describe('every publisher and createConsumer check environment and largePayloads when made', () => {
+  const kafka = { producer: () => ({ connect: async () => undefined, disconnect: async () => undefined, send: async () => [] }) };
+  const connection = { createConfirmChannel: async () => { throw new Error('not used'); } };
+  const makers: [string, (extra: object) => unknown][] = [
+    ['Publisher', (extra) => new Publisher({ topicArn: 'arn:aws:sns:us-east-1:000000000000:orders', source: 's', ...extra })],
+    ['SqsPublisher', (extra) => new SqsPublisher({ queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/orders', source: 's', ...extra })],
+    ['KinesisPublisher', (extra) => new KinesisPublisher({ streamName: 'orders', source: 's', ...extra })],
+    ['KafkaPublisher', (extra) => new KafkaPublisher({ kafka, topic: 'orders', source: 's', ...extra })],
+    ['RabbitMqPublisher', (extra) => new RabbitMqPublisher({ connection, exchange: 'orders', source: 's', ...extra } as never)],
+  ];
+
+  test.each(makers)('%s', (owner, make) => {
+    expect(() => make({ environment: 'Prod' })).toThrow(`${owner}: environment must be 1 to 20 lower-case letters`);
+    expect(() => make({ largePayloads: { bucket: 'payloads', thresholdBytes: 0 } })).toThrow(`${owner}: largePayloads.thresholdBytes must be an integer from 1024 to `);
+    expect(make({ environment: 'dev', largePayloads: { bucket: 'payloads' } })).toMatchObject({ environment: 'dev' });
+  });
+
+  test('createConsumer', () => {
+    const handlers = { 'order.created': { handle: () => undefined } };
+    expect(() => createConsumer({ handlers, idempotency: false, environment: 'dev_alice' })).toThrow('createConsumer: environment must be 1 to 20 lower-case letters');
+    expect(() => createConsumer({ handlers, idempotency: false, largePayloads: { client: {} as never } })).toThrow('createConsumer: largePayloads.client must be an S3Client, got an object');
   });
 });
