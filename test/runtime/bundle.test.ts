@@ -62,53 +62,48 @@ test('the envelope entry imports no AWS client', () => {
 /** Which of the clients a process has loaded so far (an import() of a CommonJS package lands in require.cache too). */
 const LOADED = `['client-dynamodb', 'client-sqs', 'client-sns', 'client-s3'].filter((c) => Object.keys(require.cache).some((k) => k.includes('@aws-sdk/' + c + '/')))`;
 
-test('a CommonJS consumer bundle loads DynamoDB and SQS at import, and SNS never', () => {
+/** Runs `probe(file)`'s script in a new Node process next to a CommonJS consumer bundle at `file`; what it printed, parsed. */
+function runBesideConsumerBundle(probe: (file: string) => string, env: NodeJS.ProcessEnv): unknown {
   mkdirSync(join(ROOT, 'build'), { recursive: true });
   // Inside the project, so the external SDK resolves from its node_modules as Lambda's runtime provides it.
   const dir = mkdtempSync(join(ROOT, 'build/bundle-'));
   try {
     const file = join(dir, 'consumer.js');
     bundle(entry('consumer'), 'cjs', file);
-    const probe = `
-      const runtime = require(${JSON.stringify(file)});
-      runtime.createConsumer({ handlers: {} });
-      console.log(JSON.stringify(${LOADED}));`;
-    const output = execFileSync(process.execPath, ['-e', probe], { cwd: ROOT, env: { ...process.env, AWS_REGION: 'us-east-1' } }).toString();
-    expect(JSON.parse(output)).toEqual(['client-dynamodb', 'client-sqs']);
+    return JSON.parse(execFileSync(process.execPath, ['-e', probe(file)], { cwd: ROOT, env: { ...process.env, ...env } }).toString());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('a CommonJS consumer bundle loads DynamoDB and SQS at import, and SNS never', () => {
+  const probe = (file: string) => `
+    const runtime = require(${JSON.stringify(file)});
+    runtime.createConsumer({ handlers: {} });
+    console.log(JSON.stringify(${LOADED}));`;
+  expect(runBesideConsumerBundle(probe, { AWS_REGION: 'us-east-1' })).toEqual(['client-dynamodb', 'client-sqs']);
 });
 
 test('a consumer bundle loads the S3 client on its first claim check, not before (the real import(), which jest cannot run)', () => {
-  mkdirSync(join(ROOT, 'build'), { recursive: true });
-  const dir = mkdtempSync(join(ROOT, 'build/bundle-'));
-  try {
-    const file = join(dir, 'consumer.js');
-    bundle(entry('consumer'), 'cjs', file);
-    const envelope = (id: string) => JSON.stringify({ id, type: 'order.created', version: '1', timestamp: '2026-11-30T00:00:00Z', source: 'probe', data: {} });
-    const record = (id: string, body: string) => ({ messageId: id, body, attributes: {}, messageAttributes: {}, eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q' });
-    const pointer = JSON.stringify(['software.amazon.payloadoffloading.PayloadS3Pointer', { s3BucketName: 'payloads', s3Key: 'default/order.created/k' }]);
-    const probe = `
-      const runtime = require(${JSON.stringify(file)});
-      const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-      const handler = runtime.createConsumer({ logger: quiet, handlers: { 'order.created': { handle() {} } } });
-      (async () => {
-        const plain = await handler({ Records: [${JSON.stringify(record('m-1', envelope('e-1')))}] });
-        const before = ${LOADED};
-        // Nothing listens on port 9: the read fails, retryably, after the client was loaded.
-        const claimed = await handler({ Records: [${JSON.stringify(record('m-2', pointer))}] });
-        console.log(JSON.stringify({ plain, before, claimed, after: ${LOADED} }));
-      })();`;
-    const env = { ...process.env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'probe', AWS_SECRET_ACCESS_KEY: 'probe', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' };
-    const output = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: ROOT, env }).toString());
-    expect(output).toEqual({
-      plain: { batchItemFailures: [] },
-      before: ['client-dynamodb', 'client-sqs'],
-      claimed: { batchItemFailures: [{ itemIdentifier: 'm-2' }] },
-      after: ['client-dynamodb', 'client-sqs', 'client-s3'],
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const envelope = (id: string) => JSON.stringify({ id, type: 'order.created', version: '1', timestamp: '2026-11-30T00:00:00Z', source: 'probe', data: {} });
+  const record = (id: string, body: string) => ({ messageId: id, body, attributes: {}, messageAttributes: {}, eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q' });
+  const pointer = JSON.stringify(['software.amazon.payloadoffloading.PayloadS3Pointer', { s3BucketName: 'payloads', s3Key: 'default/order.created/k' }]);
+  const probe = (file: string) => `
+    const runtime = require(${JSON.stringify(file)});
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const handler = runtime.createConsumer({ logger: quiet, handlers: { 'order.created': { handle() {} } } });
+    (async () => {
+      const plain = await handler({ Records: [${JSON.stringify(record('m-1', envelope('e-1')))}] });
+      const before = ${LOADED};
+      // Nothing listens on port 9: the read fails, retryably, after the client was loaded.
+      const claimed = await handler({ Records: [${JSON.stringify(record('m-2', pointer))}] });
+      console.log(JSON.stringify({ plain, before, claimed, after: ${LOADED} }));
+    })();`;
+  const env = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'probe', AWS_SECRET_ACCESS_KEY: 'probe', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' };
+  expect(runBesideConsumerBundle(probe, env)).toEqual({
+    plain: { batchItemFailures: [] },
+    before: ['client-dynamodb', 'client-sqs'],
+    claimed: { batchItemFailures: [{ itemIdentifier: 'm-2' }] },
+    after: ['client-dynamodb', 'client-sqs', 'client-s3'],
+  });
 });
