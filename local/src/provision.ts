@@ -277,6 +277,9 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
       if (stream && fn && props.Enabled !== false) {
         const onFailureArn = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
         const onFailure = onFailureArn === undefined ? undefined : [...queues.values()].find((q) => q.arn === resolveString(onFailureArn, ref));
+        if (onFailureArn !== undefined && !onFailure) {
+          skip('Kinesis on-failure destination(not an SQS queue of the app: given-up records are counted, not described)');
+        }
         streamEventSources.push(streamEventSourceOf(logicalId, resolveValue(props, ref) as Record<string, unknown>, stream, fn, onFailure));
         return { ref: logicalId, attributes: {} };
       }

@@ -2,10 +2,11 @@
  * consumeRabbitMq when the broker's side is wrong or goes away: a poison copy the dead-letter
  * exchange cannot route is never acknowledged (the message waits in the queue until the DLQ is
  * bound again), a consumer the broker cancels settles `closed` with the reason, and so does one
- * whose connection closed for good.
+ * whose connection closed for good; one whose channel alone closed consumes again on a new one,
+ * and stop() ends a wait to reconnect at once.
  */
-import { connect, type ChannelModel } from 'amqplib';
-import { consumeRabbitMq, declareTopology, rabbitMqNames } from '@cdk-fanout/runtime/rabbitmq';
+import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { consumeRabbitMq, declareTopology, rabbitMqNames, RabbitMqPublisher, type RabbitMqConsumerStateChange } from '@cdk-fanout/runtime/rabbitmq';
 import { captureLogs } from '@cdk-fanout/testing';
 import { brokerUrl, describeWithBroker, drainQueue, unique, waitFor } from './support';
 
@@ -73,5 +74,56 @@ describeWithBroker('consumer faults on RabbitMQ', () => {
     expect(states).toEqual(['consuming', 'reconnecting', 'failed']);
     expect(consumer.state()).toBe('failed');
     await expect(consumer.stop({ timeoutMs: 1000 })).resolves.toEqual({ drained: true, abandoned: 0 });
+  });
+
+  /** The connection, with the consumer's confirm channel kept, so a test can close that channel alone. */
+  function watchedConnection() {
+    const channels: ConfirmChannel[] = [];
+    const watched = {
+      createChannel: () => connection.createChannel(),
+      createConfirmChannel: async () => {
+        const channel = await connection.createConfirmChannel();
+        channels.push(channel);
+        return channel;
+      },
+    };
+    return { watched, channels };
+  }
+
+  test('its channel closes while the connection stays: it consumes again on a new channel', async () => {
+    const { name, exchange } = await consumerQueue();
+    const { watched, channels } = watchedConnection();
+    const states: RabbitMqConsumerStateChange[] = [];
+    const handled: string[] = [];
+    const consumer = await consumeRabbitMq({
+      connection: watched, consumerName: name, idempotency: false, logger: captureLogs().logger, reconnect: { initialDelayMs: 10 },
+      onStateChange: (change) => states.push(change),
+      handlers: { 'order.created': { handle: (_data, ctx) => void handled.push(ctx.envelope.id) } },
+    });
+    await channels[0].close();
+    await waitFor('consuming again', () => consumer.state() === 'consuming' && consumer.stats().reconnects === 1, 10_000);
+    const publisher = new RabbitMqPublisher({ connection, exchange, source: 'test' });
+    await publisher.publish('order.created', { orderId: 'o-1' }, { id: 'after-reconnect' });
+    await waitFor('the message handled on the new channel', () => handled.includes('after-reconnect'), 10_000);
+    expect(states.map((change) => change.state)).toEqual(['consuming', 'reconnecting', 'consuming']);
+    expect(states[1]).toMatchObject({ attempt: 1, delayMs: expect.any(Number) });
+    expect(channels).toHaveLength(2);
+    await expect(consumer.stop({ timeoutMs: 1000 })).resolves.toEqual({ drained: true, abandoned: 0 });
+    await expect(consumer.closed).resolves.toBeUndefined();
+    await publisher.close();
+  });
+
+  test('stop() while it waits to reconnect: it stops at once and never reconnects', async () => {
+    const { name } = await consumerQueue();
+    const { watched, channels } = watchedConnection();
+    const consumer = await consumeRabbitMq({ connection: watched, consumerName: name, idempotency: false, logger: captureLogs().logger, reconnect: { initialDelayMs: 60_000 }, handlers: {} });
+    await channels[0].close();
+    await waitFor('reconnecting', () => consumer.state() === 'reconnecting', 10_000);
+    const started = Date.now();
+    await expect(consumer.stop({ timeoutMs: 5000 })).resolves.toEqual({ drained: true, abandoned: 0 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(consumer.state()).toBe('stopped');
+    await expect(consumer.closed).resolves.toBeUndefined();
+    expect(channels).toHaveLength(1);
   });
 });
