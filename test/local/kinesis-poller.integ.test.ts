@@ -2,7 +2,8 @@
  * The local Kinesis event source mapping on kinesalite, with a small recording handler (a plain
  * JavaScript module in a worker, as the local deployment runs any function): the event's exact
  * shape, LATEST, records too old to send, retries without an on-failure destination, and the
- * one-line message when kinesalite is not installed.
+ * one-line message when kinesalite is not installed, and an on-failure destination the local stack
+ * cannot stand in for.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,12 +12,18 @@ import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { createQueue, peekQueue, sqsClient } from '@cdk-fanout/testing';
+import { App, Stack } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { bundledHandler } from '../../examples/orders/bundle';
 import { KinesisPoller } from '../../local/src/kinesis-poller';
 import { createStream, type LocalStreamEventSource } from '../../local/src/kinesis-stream';
 import { LocalFunction } from '../../local/src/lambda-function';
 import type { LocalQueue } from '../../local/src/provision';
 import { lazyKinesalite } from '../../testing/src/kinesalite';
-import { waitFor } from './e2e-support';
+import { startTestStack, waitFor } from './e2e-support';
 
 /** Appends each event to EVENTS_FILE (one JSON line); a record whose data is `throw` makes the invocation throw. */
 const HANDLER = `
@@ -27,13 +34,13 @@ exports.handler = async (event) => {
   return { batchItemFailures: [] };
 };`;
 
-const kinesis = lazyKinesalite();
+const kinesalite = lazyKinesalite();
 let client: KinesisClient;
 let sqs: SQSClient;
 const running: Array<{ stop(): Promise<void> }> = [];
 
 beforeAll(async () => {
-  client = (await kinesis.get()).client();
+  client = (await kinesalite.get()).client();
   sqs = sqsClient();
 });
 afterEach(async () => {
@@ -42,7 +49,7 @@ afterEach(async () => {
 afterAll(async () => {
   client?.destroy();
   sqs?.destroy();
-  await kinesis.stop();
+  await kinesalite.stop();
 });
 
 /** A stream, a recording function and a poller for them (not started); `put` writes a record. */
@@ -132,6 +139,23 @@ test('a record that makes every invocation throw: split down to itself, retried 
   // [a b throw c] fails → [a b] ok → [throw c] fails → [throw] fails, retried twice → given up → [c].
   expect(batches).toEqual([['a', 'b', 'throw', 'c'], ['a', 'b'], ['throw', 'c'], ['throw'], ['throw'], ['throw'], ['c']]);
   expect(poller.stats).toMatchObject({ checkpointed: 3, givenUp: 1, onFailureRecords: 0, bisections: 2, failedInvocations: 5 });
+});
+
+test('an on-failure destination that is not an SQS queue of the app is named in the skipped line; the mapping still runs', async () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-kinesis-sns-destination-'));
+  const app = new App({ outdir, builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Clicks');
+  const fn = new lambda.Function(stack, 'Counter', {
+    runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: bundledHandler(path.join(__dirname, 'app', 'effects-handler.ts')),
+  });
+  fn.addEventSource(new eventSources.KinesisEventSource(new kinesis.Stream(stack, 'Clicks'), {
+    startingPosition: lambda.StartingPosition.TRIM_HORIZON, onFailure: new eventSources.SnsDlq(new sns.Topic(stack, 'Failures')),
+  }));
+  app.synth();
+  const local = await startTestStack(outdir);
+  running.push(local);
+  expect(local.skippedSummary()).toContain('Kinesis on-failure destination(not an SQS queue of the app: given-up records are counted, not described) ×1');
+  expect(local.streamPollers.map((poller) => poller.mapping.onFailure)).toEqual([undefined]);
 });
 
 test('without kinesalite installed, starting Kinesis names the package and the command that installs it', async () => {
