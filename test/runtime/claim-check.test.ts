@@ -1,7 +1,7 @@
 /*
  * The claim check's pure parts: the pointer format AWS's extended clients read and write, the
  * publisher's decision (inline, offload, refuse) and its option checks, how a failed S3 read is
- * classified, and the environment rules. No S3 here: large-payloads.integ.test.ts uses fauxqs's.
+ * classified, the environment rules and their order in readInbound. No S3 here: large-payloads.integ.test.ts uses fauxqs's.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { createConsumer, createEnvelope, Publisher } from '@cdk-fanout/runtime';
@@ -11,6 +11,7 @@ import { RabbitMqPublisher } from '@cdk-fanout/runtime/rabbitmq';
 import { SqsPublisher } from '@cdk-fanout/runtime/sqs-publisher';
 import { ClaimCheck, placeWithAttributes, placeWithHeaders } from '../../runtime/src/claim-check';
 import { resolveEnvironment, wrongEnvironment } from '../../runtime/src/environment';
+import { readInbound } from '../../runtime/src/inbound-record';
 import { payloadKey, pointerBody, readPointer } from '../../runtime/src/payload-pointer';
 import { payloadReadError } from '../../runtime/src/payload-store';
 import { PoisonMessageError } from '../../runtime/src/poison-message-error';
@@ -200,5 +201,30 @@ describe('every publisher and createConsumer check environment and largePayloads
     const handlers = { 'order.created': { handle: () => undefined } };
     expect(() => createConsumer({ handlers, idempotency: false, environment: 'dev_alice' })).toThrow('createConsumer: environment must be 1 to 20 lower-case letters');
     expect(() => createConsumer({ handlers, idempotency: false, largePayloads: { client: {} as never } })).toThrow('createConsumer: largePayloads.client must be an S3Client, got an object');
+  });
+});
+
+describe('readInbound: the environment check, raw and SNS-wrapped, before any S3 read', () => {
+  // No S3 read may happen in these cases: a store that fails the test when asked.
+  const noReads = { get: async () => { throw new Error('no S3 read expected'); }, put: async () => { throw new Error('no S3 write expected'); } };
+  const pointer = pointerBody({ bucket: 'payloads', key: 'prod/order.created/k' });
+  const raw = { body: pointer, messageAttributes: { environment: { dataType: 'String', stringValue: 'prod', stringListValues: [], binaryListValues: [] } } };
+  const wrapped = {
+    body: JSON.stringify({ Type: 'Notification', TopicArn: 'arn:t', MessageId: 'n-1', Message: pointer, MessageAttributes: { environment: { Type: 'String', Value: 'prod' } } }),
+    messageAttributes: {},
+  };
+
+  test.each([['raw', raw], ['SNS-wrapped', wrapped]])('%s: another environment is poison wrong-environment', async (_, record) => {
+    await expect(readInbound(record, { environment: 'dev', payloads: noReads })).rejects.toMatchObject({ reason: 'wrong-environment' });
+  });
+
+  test('an envelope without the attribute passes, unchanged', async () => {
+    const text = JSON.stringify(envelope);
+    await expect(readInbound({ body: text, messageAttributes: {} }, { environment: 'dev', payloads: noReads })).resolves.toEqual({ envelope, attributes: {} });
+  });
+
+  test('a pointer is replaced by what the store holds', async () => {
+    const store = { get: async (where: { bucket: string; key: string }) => `${where.bucket}/${where.key}`, put: noReads.put };
+    await expect(readInbound(wrapped, { environment: 'prod', payloads: store })).resolves.toEqual({ envelope: 'payloads/prod/order.created/k', attributes: { environment: 'prod' } });
   });
 });
