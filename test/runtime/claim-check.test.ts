@@ -1,7 +1,8 @@
 /*
  * The claim check's pure parts: the pointer format AWS's extended clients read and write, the
  * publisher's decision (inline, offload, refuse) and its option checks, how a failed S3 read is
- * classified, the environment rules and their order in readInbound. No S3 here: large-payloads.integ.test.ts uses fauxqs's.
+ * classified, the environment rules and their order in readInbound. No S3 here:
+ * large-payloads.integ.test.ts uses fauxqs's.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { createConsumer, createEnvelope, Publisher } from '@cdk-fanout/runtime';
