@@ -8,7 +8,7 @@
  * consumer (seeded jitter), and Lambda's path (a RabbitMqConsumer on the local deployment).
  */
 import { CreateTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { connect, type ChannelModel } from 'amqplib';
+import { connect, type RecoveringChannelModel } from 'amqplib';
 import { consumeRabbitMq, declareTopology, RabbitMqPublisher, type RabbitMqConsumerStateChange, type RunningRabbitMqConsumer } from '@cdk-fanout/runtime/rabbitmq';
 import { captureLogs, createIdempotencyTable, dynamoDbClient, rabbitMqServerCommand, rabbitmqctl, seededRandom, startRabbitMq, testSeed, uniqueName, type RabbitMqBroker } from '@cdk-fanout/testing';
 import { effectsOf, handlerTotals, startTestStack } from '../local/e2e-support';
@@ -26,7 +26,7 @@ const RESTART_AFTER = 100;
   const seed = testSeed();
   let broker: RabbitMqBroker | undefined;
   let ddb: DynamoDBClient;
-  const connections: ChannelModel[] = [];
+  const connections: RecoveringChannelModel[] = [];
 
   beforeAll(async () => {
     ddb = dynamoDbClient();
@@ -40,10 +40,10 @@ const RESTART_AFTER = 100;
   }, 60_000);
 
   /** A connection that amqplib re-opens after the broker comes back, its waits drawn from the seed. */
-  async function recoveringConnection(random: () => number): Promise<ChannelModel> {
+  async function recoveringConnection(random: () => number): Promise<RecoveringChannelModel> {
     const connection = await connect(broker!.url, {
       recovery: { maxRetries: 200, calculateDelay: (attempt: number) => Math.round(Math.min(1000, 50 * 2 ** (attempt - 1)) * (0.5 + random() / 2)) },
-    } as object);
+    });
     // The broker's connection.close on stop_app arrives as an error event: expected here.
     connection.on('error', () => undefined);
     connections.push(connection);
@@ -55,7 +55,7 @@ const RESTART_AFTER = 100;
    * RESTART_AFTER are confirmed, stops and starts the broker's application. `inFlight` tells how
    * many messages the consumer held when the broker went.
    */
-  async function publishThroughRestart(connection: ChannelModel, exchange: string, prefix: string, inFlight: () => number) {
+  async function publishThroughRestart(connection: RecoveringChannelModel, exchange: string, prefix: string, inFlight: () => number) {
     const publisher = new RabbitMqPublisher({ connection, exchange, source: 'order-service', maxAttempts: 5, retryBaseDelayMs: 200, timeoutMs: 5000 });
     const confirmed = new Set<string>();
     const failed: string[] = [];
