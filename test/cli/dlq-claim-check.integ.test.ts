@@ -2,13 +2,17 @@
  * Claim checks in the dead-letter queue, against fauxqs (SQS and S3): `fanout dlq inspect` shows
  * each pointer's bucket, key and object size, reads the bodies with --payloads, and shows a
  * deleted object as missing instead of failing; `fanout dlq redrive` puts the pointer back with
- * its attributes intact, and a consumer in the right environment then reads the body.
+ * its attributes intact, and a consumer in the right environment then reads the body;
+ * `fanout publish` sends a large envelope as a claim check with --payload-bucket.
  */
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createConsumer } from '@cdk-fanout/runtime';
 import { SqsPublisher } from '@cdk-fanout/runtime/sqs-publisher';
-import { captureLogs, createBucket, createSourceAndDlq, drainQueue, lambdaContext, recordFromMessage, s3Client, sqsClient, sqsEvent } from '@cdk-fanout/testing';
+import {
+  captureLogs, createBucket, createSourceAndDlq, drainQueue, lambdaContext, recordFromMessage, s3Client, snsClient, sqsClient, sqsEvent, topicWithQueues,
+} from '@cdk-fanout/testing';
 import { fanout } from './support/run';
 
 // Jest's CommonJS VM cannot run the runtime's import() of the S3 client without
@@ -16,15 +20,18 @@ import { fanout } from './support/run';
 jest.mock('../../runtime/src/s3-module', () => ({ loadS3Module: async () => require('@aws-sdk/client-s3') }));
 
 let sqs: SQSClient;
+let sns: SNSClient;
 let s3: S3Client;
 let bucket: string;
 beforeAll(async () => {
   sqs = sqsClient();
+  sns = snsClient();
   s3 = s3Client();
   bucket = await createBucket(s3, 'cli-claims');
 });
 afterAll(() => {
   sqs.destroy();
+  sns.destroy();
   s3.destroy();
 });
 
@@ -92,5 +99,29 @@ describe('fanout dlq redrive on claim checks', () => {
     expect(await consumer(sqsEvent(...back.map((message) => recordFromMessage(message, source.arn))), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(seen).toHaveLength(2);
     expect(seen).toEqual(expect.arrayContaining(envelopes.map((envelope) => envelope.data)));
+  });
+});
+
+describe('fanout publish with a payload bucket', () => {
+  test('--environment stamps the attribute; --payload-bucket sends a 300 KiB envelope as a claim check a consumer reads', async () => {
+    const { topicArn, queues } = await topicWithQueues(sns, sqs, 'cli-claims-publish', false, { raw: {} });
+    const data = big('cli');
+    const run = await fanout(['publish', '--topic-arn', topicArn, '--type', 'order.created', '--data', JSON.stringify(data), '--environment', 'prod', '--payload-bucket', bucket, '--json']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const [message] = await drainQueue(sqs, queues.raw.url);
+    expect(keyOf(message.Body!)).toMatch(/^prod\/order\.created\//);
+    expect(message.MessageAttributes?.environment?.StringValue).toBe('prod');
+
+    const seen: unknown[] = [];
+    const consumer = createConsumer({ consumerName: 'billing', idempotency: false, environment: 'prod', logger: captureLogs().logger, largePayloads: { client: s3 }, handlers: { 'order.created': { handle: (received) => { seen.push(received); } } } });
+    expect(await consumer(sqsEvent(recordFromMessage(message, queues.raw.arn)), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([data]);
+  });
+
+  test('without one, a 300 KiB envelope is refused in one line saying how to send it', async () => {
+    const { topicArn } = await topicWithQueues(sns, sqs, 'cli-claims-refused', false, { raw: {} });
+    const run = await fanout(['publish', '--topic-arn', topicArn, '--type', 'order.created', '--data', JSON.stringify(big('cli'))]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/give the Publisher largePayloads: \{ bucket \} \(or set FANOUT_PAYLOAD_BUCKET\) to send it through S3/);
   });
 });

@@ -1,3 +1,4 @@
+import { ENV_PAYLOAD_BUCKET } from '@cdk-fanout/runtime/names';
 import { Publisher } from '@cdk-fanout/runtime/publisher';
 import { optionalString, requiredString, UsageError, type Command } from './command';
 
@@ -13,6 +14,8 @@ export const publish: Command = {
     source: { type: 'string', value: 'NAME', description: `the producing service written to the envelope (default ${DEFAULT_SOURCE})` },
     'group-id': { type: 'string', value: 'ID', description: 'message group id (required by FIFO topics)' },
     'correlation-id': { type: 'string', value: 'ID', description: 'correlation id written to the envelope' },
+    environment: { type: 'string', value: 'NAME', description: 'the environment attribute, e.g. prod (default FANOUT_ENVIRONMENT)' },
+    'payload-bucket': { type: 'string', value: 'BUCKET', description: `bucket for an envelope over 256 KiB, sent as a claim check (default ${ENV_PAYLOAD_BUCKET}; without one it is refused)` },
     json: { type: 'boolean', description: 'print the envelope and SNS message id as JSON' },
   },
   examples: [
@@ -24,7 +27,16 @@ export const publish: Command = {
     const data = parseData(requiredString(context.values, 'data'));
     const groupId = optionalString(context.values, 'group-id');
     const correlationId = optionalString(context.values, 'correlation-id');
-    const publisher = new Publisher({ topicArn, source: optionalString(context.values, 'source') ?? DEFAULT_SOURCE, client: context.clients.sns() });
+    const environment = optionalString(context.values, 'environment');
+    const bucket = optionalString(context.values, 'payload-bucket') ?? (process.env[ENV_PAYLOAD_BUCKET] || undefined);
+    const publisher = new Publisher({
+      topicArn,
+      source: optionalString(context.values, 'source') ?? DEFAULT_SOURCE,
+      client: context.clients.sns(),
+      ...(environment === undefined ? {} : { environment }),
+      // The command's own S3 client, so --endpoint, --region and --profile apply to the upload too.
+      largePayloads: bucket === undefined ? false : { bucket, client: context.clients.s3() },
+    });
     const result = await publisher.publish(type, data, {
       ...(groupId === undefined ? {} : { messageGroupId: groupId }),
       ...(correlationId === undefined ? {} : { correlationId }),
