@@ -89,6 +89,9 @@ export class ClaimCheck {
       const from = given?.bucket === undefined ? `the environment variable ${ENV_PAYLOAD_BUCKET}` : 'largePayloads.bucket';
       throw new Error(`${owner}: ${from} must be an S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-'), got ${describeValue(bucket)}`);
     }
+    if (given && bucket === undefined) {
+      throw new Error(`${owner}: largePayloads needs a bucket: pass largePayloads.bucket or set ${ENV_PAYLOAD_BUCKET} (largePayloads: false turns offloading off)`);
+    }
     if (given?.client !== undefined) checkSdkClient(owner, 'an S3Client', given.client, 'largePayloads.client');
     const maximum = Math.max(MIN_THRESHOLD_BYTES, maxThresholdBytes);
     this.thresholdBytes = bucket === undefined ? limit.bytes : integerInRange(owner, 'largePayloads.thresholdBytes', given?.thresholdBytes, Math.min(DEFAULT_THRESHOLD_BYTES, maximum), MIN_THRESHOLD_BYTES, maximum);

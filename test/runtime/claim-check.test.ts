@@ -102,6 +102,7 @@ describe('ClaimCheck: the publisher\'s decision', () => {
     [undefined, { FANOUT_PAYLOAD_BUCKET: 's3://x' }, 'Publisher: the environment variable FANOUT_PAYLOAD_BUCKET must be an S3 bucket name (3 to 63 lower-case letters, digits, \'.\' and \'-\'), got "s3://x"'],
     [{ bucket: 'payloads', client: {} }, {}, 'Publisher: largePayloads.client must be an S3Client, got an object'],
     ['payloads', {}, 'Publisher: largePayloads must be an object ({ bucket, client?, thresholdBytes? }) or false, got "payloads"'],
+    [{ thresholdBytes: 2048 }, {}, 'Publisher: largePayloads needs a bucket: pass largePayloads.bucket or set FANOUT_PAYLOAD_BUCKET (largePayloads: false turns offloading off)'],
   ])('refuses %j (env %j) in one line', (options, env, message) => {
     expect(() => new ClaimCheck('Publisher', options as never, env, LIMIT, 1024 * 1024, undefined)).toThrow(message);
   });
