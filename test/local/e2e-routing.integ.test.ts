@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { LocalDeployment } from '@cdk-fanout/local';
-import { createEnvelope } from '@cdk-fanout/runtime';
 import { synthTestApp } from './app/test-app';
-import { appliedOrder, attemptsOf, effectsOf, messagesIn, publisherFor, queuesOf, peek, report, startTestStack, topicOf, waitFor } from './e2e-support';
+import { appliedOrder, attemptsOf, effectsOf, messagesIn, poisonPills, publisherFor, queuesOf, peek, report, startTestStack, topicOf, waitFor } from './e2e-support';
 
 // Retries wait out visibility timeouts and locks: minutes on a loaded machine, not seconds.
 jest.setTimeout(240_000);
@@ -28,16 +27,11 @@ describe('end to end: routing, poison and order', () => {
       Message: body,
       MessageAttributes: { type: { DataType: 'String', StringValue: type } },
     }));
-    const envelope = (overrides: object) => JSON.stringify({ ...createEnvelope({ type: 'order.created', source: 'e2e', data: { orderId: 'p' } }), ...overrides });
-    const pills: Record<string, () => Promise<unknown>> = {
-      'malformed-json': () => raw('{"id": "broken'),
-      'invalid-envelope': () => raw(JSON.stringify({ type: 'order.created', data: {} })),
-      'unsupported-version': () => raw(envelope({ version: '2' })),
-      'schema': () => raw(envelope({ data: { orderId: 42 } })),
-      'unknown-type': () => raw(envelope({ type: 'order.shipped' }), 'order.shipped'),
-      'idempotency-conflict': () => publisher.publish('order.created', { orderId: 'different' }, { id: conflictId }),
-      'non-retryable': () => publisher.publish('order.created', { orderId: 'p', poison: true }),
-    };
+    const pills = poisonPills({
+      raw,
+      conflict: () => publisher.publish('order.created', { orderId: 'different' }, { id: conflictId }),
+      nonRetryable: () => publisher.publish('order.created', { orderId: 'p', poison: true }),
+    });
     const healthy = Array.from({ length: 20 }, () => randomUUID());
     await publisher.publishBatch(healthy.slice(0, 10).map((id, i) => ({ type: 'order.created', data: { orderId: `h-${i}` }, id })));
     for (const pill of Object.values(pills)) {

@@ -13,7 +13,6 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import type { LocalDeployment } from '@cdk-fanout/local';
-import { createEnvelope } from '@cdk-fanout/runtime';
 import { KinesisPublisher, type KinesisBatchEntry } from '@cdk-fanout/runtime/kinesis-publisher';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -22,7 +21,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { parseOnFailureRecord } from '../../cli/src/commands/on-failure-record';
 import { bundledHandler } from '../../examples/orders/bundle';
 import { IdempotencyTable, StreamConsumer } from '../../lib';
-import { appliedOrder, attemptsOf, effectsOf, messagesIn, peek, report, startTestStack, waitFor } from './e2e-support';
+import { appliedOrder, attemptsOf, effectsOf, messagesIn, peek, poisonPills, report, startTestStack, waitFor } from './e2e-support';
 
 const RETRY_ATTEMPTS = 4;
 const KEYS = 8;
@@ -70,18 +69,12 @@ describe('end to end: a Kinesis stream consumer', () => {
     const shards = new Set(written.map((result) => (result.ok ? result.shardId : '')));
     expect(shards.size).toBe(2);
 
-    const raw = (data: string, key = 'poison') => local!.clients.kinesis!.send(new PutRecordCommand({ StreamName: stream.name, PartitionKey: key, Data: Buffer.from(data) }));
-    const envelope = (overrides: object) => JSON.stringify({ ...createEnvelope({ type: 'order.created', source: 'e2e', data: { orderId: 'p' } }), ...overrides });
-    const pills: Record<string, () => Promise<unknown>> = {
-      'malformed-json': () => raw('{"id": "broken'),
-      'invalid-envelope': () => raw(JSON.stringify({ type: 'order.created', data: {} })),
-      'unsupported-version': () => raw(envelope({ version: '2' })),
-      'schema': () => raw(envelope({ data: { orderId: 42 } })),
-      'unknown-type': () => raw(envelope({ type: 'order.shipped' })),
+    const pills = poisonPills({
+      raw: (data) => local!.clients.kinesis!.send(new PutRecordCommand({ StreamName: stream.name, PartitionKey: 'poison', Data: Buffer.from(data) })),
       // On the original's key, so it comes after the original in its shard.
-      'idempotency-conflict': () => publisher.publish('order.created', { orderId: 'different' }, { id: ids[0], partitionKey: keyOf(0) }),
-      'non-retryable': () => publisher.publish('order.created', { orderId: 'p', poison: true }, { partitionKey: 'poison' }),
-    };
+      conflict: () => publisher.publish('order.created', { orderId: 'different' }, { id: ids[0], partitionKey: keyOf(0) }),
+      nonRetryable: () => publisher.publish('order.created', { orderId: 'p', poison: true }, { partitionKey: 'poison' }),
+    });
     for (const pill of Object.values(pills)) await pill();
 
     const started = Date.now();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LocalDeployment, type LocalDeploymentOptions, type LocalQueue } from '@cdk-fanout/local';
-import { Publisher } from '@cdk-fanout/runtime';
+import { createEnvelope, Publisher } from '@cdk-fanout/runtime';
 import {
   BatchLogTotals, FAULT_PRELOAD_MODULE, messagesIn as queueMessages, peekQueue, redeliverFirstDeliveries, testSeed, type FunctionFaults,
 } from '@cdk-fanout/testing';
@@ -122,6 +122,29 @@ export const messagesIn = (local: LocalDeployment, queue: LocalQueue) => queueMe
 
 /** Every visible message of a (dead-letter) queue, received once and hidden for a minute. */
 export const peek = (local: LocalDeployment, queue: LocalQueue) => peekQueue(local.clients.sqs, queue.url);
+
+/** How a test sends the poison pills: a raw body (with the event type it claims), and two envelopes through its publisher. */
+export interface PillSenders {
+  raw(body: string, type: string): Promise<unknown>;
+  /** An envelope with the id of one already sent and other data. */
+  conflict(): Promise<unknown>;
+  /** An order with `poison: true`, which the end-to-end handler rejects as non-retryable. */
+  nonRetryable(): Promise<unknown>;
+}
+
+/** A poison message of each kind the runtime names, keyed by the `fanout.reason` it must get. */
+export function poisonPills(send: PillSenders): Record<string, () => Promise<unknown>> {
+  const envelope = (overrides: object) => JSON.stringify({ ...createEnvelope({ type: 'order.created', source: 'e2e', data: { orderId: 'p' } }), ...overrides });
+  return {
+    'malformed-json': () => send.raw('{"id": "broken', 'order.created'),
+    'invalid-envelope': () => send.raw(JSON.stringify({ type: 'order.created', data: {} }), 'order.created'),
+    'unsupported-version': () => send.raw(envelope({ version: '2' }), 'order.created'),
+    'schema': () => send.raw(envelope({ data: { orderId: 42 } }), 'order.created'),
+    'unknown-type': () => send.raw(envelope({ type: 'order.shipped' }), 'order.shipped'),
+    'idempotency-conflict': () => send.conflict(),
+    'non-retryable': () => send.nonRetryable(),
+  };
+}
 
 /** Polls until the check returns true; fails with the last state after the timeout. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -9,14 +9,13 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { LocalDeployment } from '@cdk-fanout/local';
-import { createEnvelope } from '@cdk-fanout/runtime';
 import { SqsPublisher } from '@cdk-fanout/runtime/sqs-publisher';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { bundledHandler } from '../../examples/orders/bundle';
 import { IdempotencyTable, WorkQueue } from '../../lib';
-import { effectsOf, messagesIn, peek, queuesOf, report, startTestStack, waitFor } from './e2e-support';
+import { effectsOf, messagesIn, peek, poisonPills, queuesOf, report, startTestStack, waitFor } from './e2e-support';
 
 function synthWorkQueueApp(): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-work-queue-'));
@@ -52,17 +51,11 @@ describe('end to end: a work queue', () => {
     const sent = await publisher.publishBatch([...entries, ...entries.slice(0, 40)]);
     expect(sent.every((result) => result.ok)).toBe(true);
 
-    const raw = (body: string) => local!.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
-    const envelope = (overrides: object) => JSON.stringify({ ...createEnvelope({ type: 'order.created', source: 'e2e', data: { orderId: 'p' } }), ...overrides });
-    const pills: Record<string, () => Promise<unknown>> = {
-      'malformed-json': () => raw('{"id": "broken'),
-      'invalid-envelope': () => raw(JSON.stringify({ type: 'order.created', data: {} })),
-      'unsupported-version': () => raw(envelope({ version: '2' })),
-      'schema': () => raw(envelope({ data: { orderId: 42 } })),
-      'unknown-type': () => raw(envelope({ type: 'order.shipped' })),
-      'idempotency-conflict': () => publisher.publish('order.created', { orderId: 'different' }, { id: ids[0] }),
-      'non-retryable': () => publisher.publish('order.created', { orderId: 'p', poison: true }),
-    };
+    const pills = poisonPills({
+      raw: (body) => local!.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body })),
+      conflict: () => publisher.publish('order.created', { orderId: 'different' }, { id: ids[0] }),
+      nonRetryable: () => publisher.publish('order.created', { orderId: 'p', poison: true }),
+    });
     for (const pill of Object.values(pills)) await pill();
 
     await waitFor('the work queue to drain', async () => (await messagesIn(local!, queue)) === 0, 120_000);
