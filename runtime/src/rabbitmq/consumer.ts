@@ -1,16 +1,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
+import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { createConsumer, type ConsumerHandler } from '../consumer.js';
 import type { CreateConsumerOptions } from '../consumer-options.js';
 import { describeValue } from '../describe-value.js';
 import { createJsonLogger, withFields } from '../logger.js';
-import { ATTRIBUTE_ERROR, ATTRIBUTE_REASON, ENV_CONSUMER_NAME } from '../names.js';
+import { ENV_CONSUMER_NAME } from '../names.js';
 import { integerInRange } from '../option-range.js';
+import { DeadLetterExchange } from './dead-letter-exchange.js';
 import { rabbitMqNames } from './names.js';
 import { amqpRecord } from './record.js';
+import { subscribe, type Subscription, type SubscribeOptions } from './subscription.js';
 import { connectionGone, reconnectDelayMs, resolveReconnectOptions, type RabbitMqReconnectOptions, type ResolvedReconnect } from './reconnect.js';
-import { brokerText } from './topology.js';
 import { withTimeout } from './timeout.js';
 
 /** Options of `consumeRabbitMq`: `createConsumer`'s (handlers, consumerName, idempotency, …) and the channel's. */
@@ -141,23 +141,10 @@ const OWNER = 'consumeRabbitMq';
 /** The `deadLetterQueueUrl` createConsumer is given; its poison sends never leave the process. */
 const SINK_URL_PREFIX = 'amqp-dead-letter-exchange:';
 
-/** One subscription: a confirm channel consuming the queue. A new one replaces it after a reconnection. */
-interface Session {
-  readonly channel: ConfirmChannel;
-  consumerTag: string;
-  open: boolean;
-  /** The broker returned the last poison copy as unroutable (`basic.return`). */
-  returned: boolean;
-  /** Why the channel closed, when the broker or the connection closed it. */
-  error?: Error;
-  /** The broker cancelled the subscription: resuming would find no queue. */
-  cancelled: boolean;
-}
-
 interface Delivery {
   readonly message: ConsumeMessage;
   /** Acknowledged or returned on the channel that delivered it, never another (delivery tags are per channel). */
-  readonly session: Session;
+  readonly subscription: Subscription;
   settled: boolean;
 }
 
@@ -198,8 +185,8 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
   const deadLetterExchange = nameOption('deadLetterExchange', options.deadLetterExchange ?? named?.deadLetterExchange);
   const logger = withFields(options.logger ?? createJsonLogger(), { queue });
 
-  const counts = { delivered: 0, acked: 0, deadLettered: 0, requeued: 0, unsettled: 0, inFlight: 0, maxInFlight: 0, running: 0, maxRunning: 0, reconnects: 0 };
-  let current: Session | undefined;
+  const counts = { delivered: 0, acked: 0, requeued: 0, unsettled: 0, inFlight: 0, maxInFlight: 0, running: 0, maxRunning: 0, reconnects: 0 };
+  let current: Subscription | undefined;
   let state: RabbitMqConsumerState = 'consuming';
   let stopping = false;
   let resolveClosed!: (error: Error | undefined) => void;
@@ -214,21 +201,10 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     }
   }
 
-  // The dead-letter path of the pipeline, kept in the process: its SendMessage becomes a confirmed publish.
+  // The pipeline's dead-letter path stays in the process: its SendMessage becomes a confirmed publish.
   const delivering = new AsyncLocalStorage<Delivery>();
-  const deadLetterSink = new SQSClient({ region: 'local', credentials: { accessKeyId: 'none', secretAccessKey: 'none' } });
-  deadLetterSink.middlewareStack.add(
-    () => async (args) => {
-      const input = args.input as { MessageAttributes?: Record<string, { StringValue?: string }> };
-      const delivery = delivering.getStore();
-      if (!delivery) throw new Error('no AMQP message to dead-letter');
-      const reason = input.MessageAttributes?.[ATTRIBUTE_REASON]?.StringValue ?? 'non-retryable';
-      const error = input.MessageAttributes?.[ATTRIBUTE_ERROR]?.StringValue ?? reason;
-      await publishDeadLetter(delivery.message, reason, error);
-      return { output: { MessageId: delivery.message.properties.messageId, $metadata: {} }, response: undefined };
-    },
-    { step: 'initialize', priority: 'high', name: 'fanoutAmqpDeadLetter' },
-  );
+  const deadLetters = new DeadLetterExchange(deadLetterExchange, timeoutMs, () => current);
+  const deadLetterSink = deadLetters.sqsClient(() => delivering.getStore()?.message);
   const handler: ConsumerHandler = createConsumer({
     ...(options as CreateConsumerOptions<H>),
     logger,
@@ -237,100 +213,16 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     maxConcurrency: 1,
   });
 
-  // Poison copies are published one at a time, so a basic.return (unroutable) belongs to the one outstanding.
-  let deadLetterChain: Promise<unknown> = Promise.resolve();
-  function publishDeadLetter(message: ConsumeMessage, reason: string, error: string): Promise<void> {
-    const run = async () => {
-      // Any open channel will do: the copy is a new message. The original is settled on its own channel.
-      const session = current;
-      if (!session?.open) throw new Error('the channel is closed: the broker delivers the message again');
-      session.returned = false;
-      const { userId: _userId, expiration: _expiration, headers, ...properties } = message.properties as Message['properties'] & Record<string, unknown>;
-      const publishOptions: Options.Publish = {
-        ...withoutUndefined(properties),
-        // Not kept: a user id must match this connection's user, and a TTL would expire the poison from the DLQ.
-        headers: { ...headers, [ATTRIBUTE_REASON]: reason, [ATTRIBUTE_ERROR]: error },
-        persistent: true,
-        mandatory: true,
-      };
-      await withTimeout(new Promise<void>((resolve, reject) => {
-        session.channel.publish(deadLetterExchange, message.fields.routingKey, message.content, publishOptions, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-      }), timeoutMs, `the broker's confirm of a poison copy sent to exchange ${JSON.stringify(deadLetterExchange)}`);
-      if (session.returned) {
-        throw new Error(`exchange ${JSON.stringify(deadLetterExchange)} routed the poison copy to no queue; bind its dead-letter queue (declareTopology does)`);
-      }
-      counts.deadLettered++;
-    };
-    const result = deadLetterChain.then(run, run);
-    deadLetterChain = result.catch(() => undefined);
-    return result;
-  }
-
-  /** A channel within `timeoutMs`; one that opens later (a recovering connection came back) is closed at once. */
-  async function channelWithin<T extends { close(): Promise<void> }>(opening: Promise<T>, what: string): Promise<T> {
-    try {
-      return await withTimeout(opening, timeoutMs, `${OWNER}: ${what}`);
-    } catch (error) {
-      opening.then((late) => late.close().catch(() => undefined), () => undefined);
-      throw error;
-    }
-  }
-
-  /** Checks the queue and the dead-letter exchange on a throwaway channel (a missing one closes the channel it is asked on). Declares nothing. */
-  async function checkTopology(): Promise<void> {
-    const probe = await channelWithin(connection.createChannel(), 'opening a channel');
-    probe.on('error', () => undefined);
-    try {
-      await withTimeout(probe.checkQueue(queue), timeoutMs, `${OWNER}: checking queue ${queue}`);
-      await withTimeout(probe.checkExchange(deadLetterExchange), timeoutMs, `${OWNER}: checking exchange ${deadLetterExchange}`);
-    } catch (error) {
-      throw new Error(`${OWNER}: ${brokerText(error)}; declare the consumer's queue and dead-letter exchange first (declareTopology)`, { cause: error });
-    } finally {
-      await withTimeout(probe.close(), timeoutMs, `${OWNER}: closing a channel`).catch(() => undefined);
-    }
-  }
-
-  async function openSession(): Promise<Session> {
-    await checkTopology();
-    const channel = await channelWithin(connection.createConfirmChannel(), 'opening a confirm channel');
-    const session: Session = { channel, consumerTag: '', open: true, returned: false, cancelled: false };
-    channel.on('error', (error: Error) => {
-      session.error ??= error;
-      logger.error('channel error', { error });
-    });
-    channel.on('return', () => {
-      session.returned = true;
-    });
-    channel.on('close', () => {
-      session.open = false;
-      sessionClosed(session);
-    });
-    try {
-      await withTimeout(channel.prefetch(prefetch), timeoutMs, `${OWNER}: setting prefetch`);
-      const { consumerTag } = await withTimeout(channel.consume(queue, (message) => received(session, message), { noAck: false }), timeoutMs, `${OWNER}: starting to consume ${queue}`);
-      session.consumerTag = consumerTag;
-    } catch (error) {
-      session.open = false;
-      await withTimeout(channel.close(), timeoutMs, `${OWNER}: closing a channel`).catch(() => undefined);
-      throw error;
-    }
-    logger.info('consuming', { consumerTag: session.consumerTag, prefetch, maxConcurrency });
-    return session;
-  }
-
-  function received(session: Session, message: ConsumeMessage | null): void {
-    if (message === null) {
-      // The broker cancelled the consumer (the queue was deleted, or its leader moved away).
-      session.cancelled = true;
-      session.error ??= new Error(`${OWNER}: the broker cancelled the consumer of queue ${queue}`);
-      void session.channel.close().catch(() => undefined);
-      return;
-    }
-    counts.delivered++;
-    counts.inFlight++;
-    counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
-    void run({ message, session, settled: false });
-  }
+  const subscribeOptions: SubscribeOptions = {
+    connection, queue, deadLetterExchange, prefetch, timeoutMs, logger,
+    onMessage: (subscription, message) => {
+      counts.delivered++;
+      counts.inFlight++;
+      counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
+      void run({ message, subscription, settled: false });
+    },
+    onClose: (subscription) => subscriptionClosed(subscription),
+  };
 
   function end(error: Error | undefined): void {
     if (state === 'stopped' || state === 'failed') return;
@@ -339,12 +231,12 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     resolveClosed(error);
   }
 
-  function sessionClosed(session: Session): void {
-    if (session !== current) return;
+  function subscriptionClosed(subscription: Subscription): void {
+    if (subscription !== current) return;
     current = undefined;
     if (stopping) return;
-    const error = session.error ?? new Error(`${OWNER}: the channel of queue ${queue} closed`);
-    if (session.cancelled || !reconnect) return end(error);
+    const error = subscription.error ?? new Error(`${OWNER}: the channel of queue ${queue} closed`);
+    if (subscription.cancelled || !reconnect) return end(error);
     logger.warn('the channel closed: consuming again on a new one', { error });
     void resume(reconnect, error);
   }
@@ -365,13 +257,13 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
       wakeFromWait = undefined;
       if (stopping) return;
       try {
-        const session = await openSession();
+        const subscription = await subscribe(subscribeOptions);
         if (stopping) {
-          session.open = false;
-          await withTimeout(session.channel.close(), timeoutMs, `${OWNER}: closing the channel`).catch(() => undefined);
+          subscription.open = false;
+          await withTimeout(subscription.channel.close(), timeoutMs, `${OWNER}: closing the channel`).catch(() => undefined);
           return;
         }
-        current = session;
+        current = subscription;
         counts.reconnects++;
         changeState({ state: 'consuming' });
         return;
@@ -395,12 +287,12 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     delivery.settled = true;
     counts.inFlight--;
     try {
-      if (!delivery.session.open) throw new Error('channel closed');
+      if (!delivery.subscription.open) throw new Error('channel closed');
       if (how === 'ack') {
-        delivery.session.channel.ack(delivery.message);
+        delivery.subscription.channel.ack(delivery.message);
         counts.acked++;
       } else {
-        delivery.session.channel.nack(delivery.message, false, true);
+        delivery.subscription.channel.nack(delivery.message, false, true);
         counts.requeued++;
       }
     } catch (error) {
@@ -430,7 +322,7 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
         body = UTF8.decode(delivery.message.content);
       } catch {
         // SQS bodies are always valid Unicode, so the pipeline never sees such a body; it is poison here.
-        await publishDeadLetter(delivery.message, 'malformed-json', 'body is not valid UTF-8');
+        await deadLetters.publish(delivery.message, 'malformed-json', 'body is not valid UTF-8');
         logger.error('poison message sent to the dead-letter exchange', { reason: 'malformed-json', error: 'body is not valid UTF-8', deliveryTag: delivery.message.fields.deliveryTag });
         settle(delivery, 'ack');
         return;
@@ -448,7 +340,7 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     }
   }
 
-  current = await openSession();
+  current = await subscribe(subscribeOptions);
   changeState({ state: 'consuming' });
 
   let stopped: Promise<{ readonly drained: boolean; readonly abandoned: number }> | undefined;
@@ -458,9 +350,9 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
     if (!ended) changeState({ state: 'stopping' });
     wakeFromWait?.();
     const deadline = Date.now() + stopTimeoutMs;
-    const session = current;
-    if (session?.open) {
-      await withTimeout(session.channel.cancel(session.consumerTag), Math.max(1, deadline - Date.now()), `${OWNER}: cancelling the consumer`).catch(() => undefined);
+    const subscription = current;
+    if (subscription?.open) {
+      await withTimeout(subscription.channel.cancel(subscription.consumerTag), Math.max(1, deadline - Date.now()), `${OWNER}: cancelling the consumer`).catch(() => undefined);
     }
     // Messages held for their requeue delay go back now.
     for (const [delivery, timer] of heldForRequeue) {
@@ -472,9 +364,9 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
       await withTimeout(new Promise<void>((resolve) => (idle = resolve)), Math.max(1, deadline - Date.now()), 'draining').catch(() => undefined);
     }
     const abandoned = counts.inFlight;
-    if (session?.open) {
-      session.open = false;
-      await withTimeout(session.channel.close(), timeoutMs, `${OWNER}: closing the channel`).catch(() => undefined);
+    if (subscription?.open) {
+      subscription.open = false;
+      await withTimeout(subscription.channel.close(), timeoutMs, `${OWNER}: closing the channel`).catch(() => undefined);
     }
     current = undefined;
     deadLetterSink.destroy();
@@ -489,7 +381,7 @@ export async function consumeRabbitMq<H extends Record<string, unknown>>(options
       return current?.consumerTag ?? '';
     },
     stats: () => ({
-      delivered: counts.delivered, acked: counts.acked, deadLettered: counts.deadLettered, requeued: counts.requeued, unsettled: counts.unsettled,
+      delivered: counts.delivered, acked: counts.acked, deadLettered: deadLetters.confirmed, requeued: counts.requeued, unsettled: counts.unsettled,
       inFlight: counts.inFlight, maxInFlight: counts.maxInFlight, maxRunning: counts.maxRunning, reconnects: counts.reconnects,
     }),
     state: () => state,
@@ -510,8 +402,3 @@ function nameOption(name: string, value: unknown): string {
   }
   return value;
 }
-
-function withoutUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
-}
-
