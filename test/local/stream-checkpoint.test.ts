@@ -4,6 +4,7 @@
  * Developer Guide describes them for Kinesis ("Configuring partial batch response", "Retain
  * discarded batch records").
  */
+import fc from 'fast-check';
 import type { InvocationResult } from '../../local/src/lambda-function';
 import {
   expiredRecords, nextStreamStep, START_OF_SHARD, streamBatchOutcome, type ShardProgress, type StreamBatchOutcome, type StreamRetryPolicy,
@@ -109,6 +110,58 @@ describe('nextStreamStep', () => {
     expect(givenUp).toEqual([bad]);
     // 8 → 4 → 2 → 1 (three splits), then the record alone: its first try and 3 retries.
     expect(badInvocations).toBe(3 + 1 + policy.maximumRetryAttempts);
+  });
+});
+
+describe('a shard under random failures (property)', () => {
+  /**
+   * Runs a shard of `size` records through nextStreamStep. Each record fails its invocations as
+   * `kinds` says: 'ok', 'item' (reported in batchItemFailures, the lanes after it not started),
+   * 'throw' (the invocation fails whole) — for its first `failures` attempts, or always (-1).
+   */
+  function runShard(size: number, batchSize: number, behaviour: ReadonlyArray<{ kind: 'item' | 'throw'; failures: number } | undefined>, policy: StreamRetryPolicy) {
+    const attempts = new Array<number>(size).fill(0);
+    const outcomes: Array<'processed' | 'givenUp'> = [];
+    let next = 0;
+    let progress: ShardProgress = START_OF_SHARD;
+    for (let invocation = 0; next < size; invocation++) {
+      if (invocation > 10_000) throw new Error('the shard never finished');
+      const length = Math.min(progress.pending[0] ?? batchSize, size - next);
+      const batch = Array.from({ length }, (_, i) => next + i);
+      let outcome: StreamBatchOutcome = { kind: 'success' };
+      for (const [index, record] of batch.entries()) {
+        attempts[record]++;
+        const b = behaviour[record];
+        if (b && (b.failures < 0 || attempts[record] <= b.failures)) {
+          outcome = b.kind === 'throw' ? { kind: 'failure' } : { kind: 'partial', firstFailed: index };
+          break;
+        }
+      }
+      const step = nextStreamStep(length, outcome, { ...progress, pending: progress.pending.slice(1) }, policy);
+      outcomes.push(...batch.slice(0, step.checkpointed).map(() => 'processed' as const), ...batch.slice(step.checkpointed, step.checkpointed + step.givenUp).map(() => 'givenUp' as const));
+      next += step.checkpointed + step.givenUp;
+      progress = step.progress;
+    }
+    return { outcomes };
+  }
+
+  const failing = fc.option(fc.record({ kind: fc.constantFrom('item' as const, 'throw' as const), failures: fc.integer({ min: -1, max: 6 }) }), { freq: 3 });
+
+  test('every record is passed once; an always-failing record is given up; with no more failures in the shard than retries, none is', () => {
+    fc.assert(fc.property(
+      fc.array(failing, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 4 }), fc.boolean(),
+      (behaviour, batchSize, maximumRetryAttempts, bisectBatchOnError) => {
+        const { outcomes } = runShard(behaviour.length, batchSize, behaviour, { maximumRetryAttempts, bisectBatchOnError });
+        expect(outcomes).toHaveLength(behaviour.length);
+        behaviour.forEach((b, record) => {
+          if (b?.failures === -1) expect(outcomes[record]).toBe('givenUp');
+        });
+        // Retries belong to the batch at the checkpoint (Lambda's rule), so one record's failures
+        // can use up another's; but each failed invocation spends at most one retry.
+        const failures = behaviour.reduce((sum, b) => sum + (b ? (b.failures < 0 ? Infinity : b.failures) : 0), 0);
+        if (failures <= maximumRetryAttempts) expect(outcomes.every((outcome) => outcome === 'processed')).toBe(true);
+      },
+    ));
   });
 });
 
