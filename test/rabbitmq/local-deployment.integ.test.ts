@@ -9,6 +9,7 @@
 import { connect, type ChannelModel, type GetMessage } from 'amqplib';
 import type { LocalDeployment } from '@cdk-fanout/local';
 import { declareTopology, RabbitMqPublisher } from '@cdk-fanout/runtime/rabbitmq';
+import { fanout } from '../cli/support/run';
 import { effectsOf, messagesIn, peek, startTestStack } from '../local/e2e-support';
 import { synthRabbitMqApp } from './local-app';
 import { brokerUrl, describeWithBroker, drainQueue, unique, waitFor } from './support';
@@ -38,6 +39,25 @@ describeWithBroker('a RabbitMqConsumer on the local deployment, polled like Lamb
       await idle.stop();
     }
   });
+
+  test('fanout local --rabbitmq-url: prints the mapping, runs it, prints what it did', async () => {
+    const name = `cli-${unique()}`;
+    const exchange = `orders-${name}`;
+    await declareTopology(connection, { exchanges: [{ name: exchange, type: 'topic' }], consumers: [{ name, bindings: [{ exchange, routingKeys: ['order.#'] }] }] });
+    const publisher = new RabbitMqPublisher({ connection, exchange, source: 'e2e' });
+    await publisher.publishBatch(Array.from({ length: 5 }, (_, i) => ({ type: 'order.created', data: { orderId: `c-${i}` } })));
+    await publisher.close();
+    const emulators = ['--fauxqs-endpoint', process.env.FANOUT_TEST_FAUXQS_ENDPOINT!, '--dynamodb-endpoint', process.env.FANOUT_TEST_DYNAMODB_ENDPOINT!];
+    const result = await fanout(['local', '--cdk-out', synthRabbitMqApp(name), '--duration', '3', '--rabbitmq-url', brokerUrl!, ...emulators], { local: false });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(`← RabbitMQ queue ${name} (virtual host /, batch 10)`);
+    expect(result.stdout).toMatch(new RegExp(`\\(RabbitMQ ${name}\\): 5 received, \\d+ invocations, 5 acknowledged, 0 returned to the queue, 0 failed invocations`));
+    expect((await connection.createChannel().then(async (channel) => {
+      const { messageCount } = await channel.checkQueue(name);
+      await channel.close();
+      return messageCount;
+    }))).toBe(0);
+  }, 60_000);
 
   test('a queue the broker does not have is refused in one line naming it', async () => {
     const name = `undeclared-${unique()}`;
