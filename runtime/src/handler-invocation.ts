@@ -9,7 +9,7 @@ import { MAX_TRANSACT_ITEMS } from './idempotency-store.js';
 import type { Prepared } from './record-preparation.js';
 
 /** The signal of a record that holds no lock: never aborted. */
-export const NEVER_ABORTED = new AbortController().signal;
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
 /**
  * Runs the handler; returns what it threw, if it threw. `items` collects the writes of
