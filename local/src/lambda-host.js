@@ -11,8 +11,12 @@ const Module = require('node:module');
 const config = workerData;
 
 // Lambda's Node.js runtime provides the AWS SDK v3 and bundles leave it out: NODE_PATH (set by the
-// parent to where the SDK is installed) stands in for it; re-read it for this thread's loader.
+// parent to where the SDK is installed) stands in for it; re-read it for this thread's loader, and
+// resolve import() of the SDK from it too (Node's ES module resolver does not read NODE_PATH).
 /** @type {any} */ (Module)._initPaths();
+Module.register(require('node:url').pathToFileURL(require('node:path').join(__dirname, 'sdk-resolve-hooks.mjs')), {
+  data: { paths: (process.env.NODE_PATH ?? '').split(require('node:path').delimiter).filter(Boolean) },
+});
 
 for (const { module, options } of config.preload) {
   const loaded = require(module);

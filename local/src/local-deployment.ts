@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { findConsumerQueues, type ConsumerQueues } from '@cdk-fanout/runtime/names';
@@ -14,7 +15,7 @@ import { provisionStack, type LocalClients, type LocalFunctionSpec, type LocalQu
 
 /** Where the emulators listen. */
 export interface LocalEndpoints {
-  /** fauxqs: SNS and SQS. */
+  /** fauxqs: SNS, SQS and S3. */
   readonly fauxqs: string;
   readonly dynamodb: string;
   /** kinesalite: Kinesis, for an app with streams. */
@@ -168,6 +169,7 @@ export class LocalDeployment {
       sqs: new SQSClient({ ...common, endpoint: endpoints.fauxqs }),
       sns: new SNSClient({ ...common, endpoint: endpoints.fauxqs }),
       dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
+      s3: new S3Client({ ...common, endpoint: endpoints.fauxqs, forcePathStyle: true }),
       ...(endpoints.kinesis && { kinesis: kinesaliteClient(endpoints.kinesis) }),
     };
     for (const stack of stacks) {
@@ -210,6 +212,8 @@ function localLambdaEnvironment(endpoints: LocalEndpoints): Record<string, strin
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_SQS: endpoints.fauxqs,
     AWS_ENDPOINT_URL_SNS: endpoints.fauxqs,
+    // An IP-address endpoint: the SDK addresses buckets path-style, which fauxqs serves.
+    AWS_ENDPOINT_URL_S3: endpoints.fauxqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     ...(endpoints.kinesis && { AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis }),
     NODE_PATH: sdkModules,

@@ -2,10 +2,12 @@ import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { queuesOfTemplate } from '@cdk-fanout/runtime/names';
 import type { AssemblyStack, TemplateResource } from './cloud-assembly';
 import { LOCAL_REGION } from './emulators';
+import { createBucketUnlessItExists, localBucketName, MAX_BUCKET_NAME_LENGTH } from './s3-bucket';
 import { resolveString, resolveValue, UnresolvableError, type ReferenceResolver } from './intrinsics';
 import { createStream, streamEventSourceOf, type LocalStream, type LocalStreamEventSource } from './kinesis-stream';
 import { brokerEngineOf, rabbitMqEventSourceOf, type LocalRabbitMqEventSource, type LocalRabbitMqOptions } from './rabbitmq-source';
@@ -19,6 +21,8 @@ export interface LocalClients {
   readonly dynamodb: DynamoDBClient;
   /** kinesalite: set when the app has Kinesis streams. */
   readonly kinesis?: KinesisClient;
+  /** fauxqs's S3 (path-style). */
+  readonly s3: S3Client;
 }
 
 export interface LocalQueue {
@@ -70,6 +74,8 @@ export interface ProvisionedStack {
   readonly queues: ReadonlyMap<string, LocalQueue>;
   /** Logical id → table name. */
   readonly tables: ReadonlyMap<string, string>;
+  /** Logical id → bucket name (payload buckets, and any other S3 bucket of the stack). */
+  readonly buckets: ReadonlyMap<string, string>;
   readonly eventSources: readonly LocalEventSource[];
   /** Logical id → Kinesis stream. */
   readonly streams: ReadonlyMap<string, LocalStream>;
@@ -105,8 +111,8 @@ interface Physical {
 const NODE_RUNTIME = /^nodejs\d+\.x$/;
 
 /**
- * Creates a synthesized stack's SNS topics, SQS queues, subscriptions and DynamoDB tables on the
- * emulators, resolving `Ref` and `Fn::GetAtt` among them, and finds the Lambda functions and
+ * Creates a synthesized stack's SNS topics, SQS queues, subscriptions, DynamoDB tables and S3
+ * buckets on the emulators, resolving `Ref` and `Fn::GetAtt` among them, and finds the Lambda functions and
  * SQS event source mappings to run locally. A resource is created when first referenced or
  * reached, so dependencies come first without a separate ordering pass.
  */
@@ -116,6 +122,7 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
   const topics = new Map<string, LocalTopic>();
   const queues = new Map<string, LocalQueue>();
   const tables = new Map<string, string>();
+  const buckets = new Map<string, string>();
   const functions = new Map<string, LocalFunctionSpec>();
   const eventSources: LocalEventSource[] = [];
   const rabbitMqEventSources: LocalRabbitMqEventSource[] = [];
@@ -235,6 +242,12 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
       return { ref: SubscriptionArn!, attributes: {} };
     },
     'AWS::DynamoDB::Table': (logicalId, props) => createTable(logicalId, props),
+    'AWS::S3::Bucket': async (logicalId, props) => {
+      const name = localBucketName(physicalName(logicalId, props.BucketName, MAX_BUCKET_NAME_LENGTH));
+      await createBucketUnlessItExists(clients.s3, name);
+      buckets.set(logicalId, name);
+      return { ref: name, attributes: { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${LOCAL_REGION}.amazonaws.com` } };
+    },
     'AWS::DynamoDB::GlobalTable': (logicalId, props) => createTable(logicalId, props),
     'AWS::Lambda::Function': async (logicalId, props) => {
       const runtime = String(props.Runtime ?? '');
@@ -355,7 +368,7 @@ export async function provisionStack(stack: AssemblyStack, clients: LocalClients
   for (const logicalId of Object.keys(stack.resources)) {
     await prepare(logicalId);
   }
-  return { stackName: stack.stackName, topics, queues, tables, eventSources, streams, streamEventSources, skipped, rabbitMqEventSources };
+  return { stackName: stack.stackName, topics, queues, tables, buckets, eventSources, streams, streamEventSources, skipped, rabbitMqEventSources };
 }
 
 /** The ARN of a local function, as `Fn::GetAtt [fn, Arn]` gives it. */

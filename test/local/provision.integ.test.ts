@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { App, Fn, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -74,10 +75,19 @@ describe('provisioning a synthesized app', () => {
     expect(stack.tables.size).toBe(1);
   });
 
+  test('S3 buckets are created on fauxqs under a name S3 takes (lower case)', async () => {
+    const [stack] = local.stacks;
+    const [[logicalId, bucket]] = [...stack.buckets];
+    expect(logicalId).toMatch(/^Bucket/);
+    expect(bucket).toMatch(/^t[0-9a-f]{8}-mixed-bucket[0-9a-f]{8}$/);
+    await expect(local.clients.s3.send(new HeadBucketCommand({ Bucket: bucket }))).resolves.toBeDefined();
+    expect(local.skippedSummary()).not.toContain('AWS::S3::Bucket');
+  });
+
   test('unsupported resources are listed in one line, never a crash', () => {
     const summary = local.skippedSummary();
     expect(summary).toMatch(/^skipped \(no local stand-in\): /);
-    for (const kind of ['AWS::S3::Bucket ×1', 'AWS::CloudWatch::Alarm ×4', 'AWS::Lambda::Function(python3.13) ×1', 'AWS::SNS::Subscription(lambda) ×1', 'AWS::SQS::Queue(Imported: Fn::ImportValue is not supported by the local stack) ×1']) {
+    for (const kind of ['AWS::CloudWatch::Alarm ×4', 'AWS::Lambda::Function(python3.13) ×1', 'AWS::SNS::Subscription(lambda) ×1', 'AWS::SQS::Queue(Imported: Fn::ImportValue is not supported by the local stack) ×1']) {
       expect(summary).toContain(kind);
     }
     expect(summary.split('\n')).toHaveLength(1);
