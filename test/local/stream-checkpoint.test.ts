@@ -119,7 +119,7 @@ describe('a shard under random failures (property)', () => {
    * `kinds` says: 'ok', 'item' (reported in batchItemFailures, the lanes after it not started),
    * 'throw' (the invocation fails whole) — for its first `failures` attempts, or always (-1).
    */
-  function runShard(size: number, batchSize: number, behaviour: ReadonlyArray<{ kind: 'item' | 'throw'; failures: number } | undefined>, policy: StreamRetryPolicy) {
+  function runShard(size: number, batchSize: number, behaviour: ReadonlyArray<{ kind: 'item' | 'throw'; failures: number } | null>, policy: StreamRetryPolicy) {
     const attempts = new Array<number>(size).fill(0);
     const outcomes: Array<'processed' | 'givenUp'> = [];
     let next = 0;
