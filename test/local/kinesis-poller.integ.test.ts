@@ -1,7 +1,7 @@
 /*
  * The local Kinesis event source mapping on kinesalite, with a small recording handler (a plain
  * JavaScript module in a worker, as the local deployment runs any function): the event's exact
- * shape, LATEST, records too old to send, retries without an on-failure destination, and the
+ * shape, LATEST, the batching window, records too old to send, retries without an on-failure destination, and the
  * one-line message when kinesalite is not installed, and an on-failure destination the local stack
  * cannot stand in for.
  */
@@ -101,6 +101,20 @@ test('LATEST skips what was written before; the event is Lambda\'s Kinesis event
     eventSourceARN: stream.arn,
   }] }]);
   expect(events()[0].Records[0].kinesis.approximateArrivalTimestamp).toBeGreaterThan(arrivedAfter);
+});
+
+test('the batching window gathers records written apart into one invocation; without it each is sent as it comes', async () => {
+  const gathered = await setUp({ maxBatchingWindowSeconds: 3 });
+  const single = await setUp({ maxBatchingWindowSeconds: 0 });
+  await Promise.all([gathered.poller.start(), single.poller.start()]);
+  for (const data of ['a', 'b', 'c']) {
+    await Promise.all([gathered.put(data), single.put(data)]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await waitFor('both to pass the 3 records', async () => gathered.poller.stats.checkpointed === 3 && single.poller.stats.checkpointed === 3, 10_000);
+  expect(gathered.events().map((event) => event.Records.length)).toEqual([3]);
+  // Each is read within 200 ms of its write; a slow first invocation may let the next two meet.
+  expect(single.events().length).toBeGreaterThan(1);
 });
 
 test('records older than MaximumRecordAgeInSeconds are not sent: one on-failure record, RecordAgeExceeded, without a response context', async () => {
