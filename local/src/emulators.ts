@@ -94,10 +94,12 @@ export async function startKinesalite(why = 'Kinesis'): Promise<Emulator> {
 
 /**
  * A Kinesis client for kinesalite: HTTP/1.1, since the Kinesis client defaults to HTTP/2, which
- * kinesalite does not speak (ERR_HTTP2_ERROR otherwise).
+ * kinesalite does not speak (ERR_HTTP2_ERROR otherwise); a silent emulator fails a request within
+ * seconds instead of holding a shard's reader.
  */
 export function kinesaliteClient(endpoint: string, config: KinesisClientConfig = {}): KinesisClient {
-  return new KinesisClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint, requestHandler: new NodeHttpHandler(), ...config });
+  const requestHandler = new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 });
+  return new KinesisClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint, requestHandler, ...config });
 }
 
 async function waitForDynamoDb(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
