@@ -62,7 +62,8 @@ export interface LocalDeploymentOptions {
 
 /**
  * A synthesized CDK app running on one machine: fauxqs for SNS and SQS, DynamoDB Local for
- * tables, and every SQS event source mapping polled into its bundled Lambda handler.
+ * tables, kinesalite for Kinesis streams, and every SQS and Kinesis event source mapping polled
+ * into its bundled Lambda handler.
  */
 export class LocalDeployment {
   /**
