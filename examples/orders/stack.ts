@@ -5,12 +5,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 // In your own app: import { ... } from 'cdk-fanout';
-import { FanOutDashboard, FanOutTopic, IdempotencyTable, WorkQueue } from '../../lib';
+import { FanOutDashboard, FanOutTopic, IdempotencyTable, PayloadBucket, WorkQueue } from '../../lib';
 import { bundledHandler } from './bundle';
 import { LEDGER_TABLE_ENV, STOCK_TABLE_ENV } from './events';
 
 /**
- * The sample fan-out: an `orders` topic with three consumers, and a work queue.
+ * The sample fan-out: an `orders` topic with three consumers, and a work queue. Orders too large
+ * for SNS go through the payload bucket (a claim check): producers granted with
+ * `orders.grantPublish` write it, the handlers read it.
  * - billing: a Lambda handler in transactional idempotent mode, writing to a ledger table;
  * - inventory: a Lambda handler in plain idempotent mode, receiving only `order.created`;
  * - analytics: a queue only, for a service that polls it;
@@ -29,7 +31,8 @@ export class OrdersFanOutStack extends Stack {
     const ledger = sampleTable(this, 'Ledger');
     const stock = sampleTable(this, 'Stock');
 
-    this.orders = new FanOutTopic(this, 'Orders', { topicName: 'orders', alarmTopic: opsTopic });
+    const payloads = new PayloadBucket(this, 'Payloads', { removalPolicy: RemovalPolicy.DESTROY });
+    this.orders = new FanOutTopic(this, 'Orders', { topicName: 'orders', alarmTopic: opsTopic, payloadBucket: payloads });
 
     const billing = handler(this, 'BillingHandler', 'billing.ts', { [LEDGER_TABLE_ENV]: ledger.tableName });
     ledger.grant(billing, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem');
