@@ -10,7 +10,7 @@ import { createAlarm } from './private/alarm';
 import { Consumer, ConsumerOptions } from './consumer';
 import type { PayloadBucket } from './payload-bucket';
 import { consumerNameFromId } from './private/consumer-name';
-import { DeadLetterOperationsGrant } from './private/dead-letter-operations';
+import { DeadLetterOperationsGrant, grantInspectAndPurge } from './private/dead-letter-operations';
 import { environmentName, tagEnvironment } from './private/environment';
 import { allowCloudWatchAlarmsToUseKey, allowSnsToUseKey } from './private/key-policy';
 import { MisroutedMessages } from './private/misrouted-messages';
@@ -322,6 +322,10 @@ export class FanOutTopic extends Construct {
    * - on the consumers' stacks: `cloudformation:GetTemplate` and
    *   `cloudformation:DescribeStackResource`, to find a queue from `--stack` and `--consumer`;
    * - with a customer-managed `encryptionKey`: `kms:Decrypt` and `kms:GenerateDataKey` on it.
+   * - with an `environment`: inspect and purge on the misrouted-messages queue (nothing redrives
+   *   from it: fix the producer, publish again);
+   * - with a `payloadBucket`: `s3:GetObject` on its objects, so `fanout dlq inspect` shows (and
+   *   `--payloads` reads) the payloads that dead letters point to.
    *
    * No `sqs:ListQueues` (which only works on every queue, `*`): on AWS the command line finds a
    * dead-letter queue's source with ListDeadLetterSourceQueues, scoped to the queue.
@@ -338,7 +342,11 @@ export class FanOutTopic extends Construct {
       grant.add(consumer);
     }
     this.deadLetterGrants.push(grant);
-    return grant.grant;
+    let granted = grant.grant;
+    if (this.misroutedMessages) {
+      granted = granted.combine(grantInspectAndPurge(grantee, this, this.misroutedMessages, this.encryptionKey));
+    }
+    return this.payloadBucket ? granted.combine(this.payloadBucket.grantRead(grantee)) : granted;
   }
 
   /**

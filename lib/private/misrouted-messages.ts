@@ -5,6 +5,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Tags, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { deadLetterAlarm } from './consumer-alarms';
+import { consumerOfStackNamed, registerStackConsumer } from './stack-consumers';
 import { DEAD_LETTER_RETENTION, queueEncryption } from './consumer-queues';
 import { misroutedFilter } from './environment-filter';
 import { ROLE_DEAD_LETTER_QUEUE, TAG_CONSUMER, TAG_ROLE } from './names';
@@ -30,11 +31,19 @@ export interface MisroutedMessagesSpec {
  * more trace than a metric. Here they wait 14 days, and an alarm says so.
  */
 export class MisroutedMessages extends Construct {
+  /** The name its queue is tagged with: the command line finds it as it finds a consumer, so no consumer of the stack may have it. */
+  public readonly consumerName: string;
   public readonly queue: sqs.Queue;
   public readonly alarm: cloudwatch.IAlarm;
 
   constructor(scope: Construct, id: string, spec: MisroutedMessagesSpec) {
     super(scope, id);
+    this.consumerName = spec.consumerName;
+    const namesake = consumerOfStackNamed(this, spec.consumerName);
+    if (namesake) {
+      throw new Error(`${scope.node.path}: its misrouted-messages queue is tagged as consumer '${spec.consumerName}', which is ${namesake.node.path}; give one of them another id or consumerName`);
+    }
+    registerStackConsumer(this);
     this.queue = new sqs.Queue(this, 'Queue', {
       fifo: spec.fifo || undefined,
       retentionPeriod: DEAD_LETTER_RETENTION,

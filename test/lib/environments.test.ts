@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { FanOutTopic, IdempotencyTable, KafkaCluster, KafkaConsumer, PayloadBucket, StreamConsumer, WorkQueue } from '../../lib';
 import { newHandler, newStack, template } from './fixtures';
@@ -74,6 +75,24 @@ describe('an environment', () => {
     template(adopted).resourceCountIs('AWS::SQS::Queue', 2);
     template(adopted).resourcePropertiesCountIs('AWS::SNS::Subscription', { FilterPolicy: { environment: Match.anyValue() } }, 1);
     template(adopted).hasResourceProperties('AWS::SNS::Subscription', { FilterPolicy: { environment: ['dev', { exists: false }] } });
+  });
+
+  test('on-call reads the misrouted-messages queue and the payloads; a consumer cannot take the misrouted queue\'s name', () => {
+    const stack = newStack();
+    const payloads = new PayloadBucket(stack, 'Payloads');
+    const orders = new FanOutTopic(stack, 'Orders', { environment: 'prod', payloadBucket: payloads });
+    orders.addConsumer('Billing');
+    orders.grantDeadLetterOperations(new iam.Role(stack, 'OnCall', { assumedBy: new iam.AccountRootPrincipal() }));
+    const statements = template(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^OnCall') }] } });
+    const [policy] = Object.values(statements);
+    const byAction = (action: string) => policy.Properties.PolicyDocument.Statement.filter((st: { Action: string | string[] }) => [st.Action].flat().includes(action));
+    expect(byAction('sqs:PurgeQueue').map((st: { Resource: unknown }) => JSON.stringify(st.Resource))).toEqual([
+      expect.stringContaining('OrdersBillingDeadLetterQueue'), expect.stringContaining('OrdersMisroutedMessagesQueue'),
+    ]);
+    expect(byAction('s3:GetObject')).toHaveLength(1);
+    expect(() => orders.addConsumer('Misrouted', { consumerName: 'orders-misrouted' })).toThrow(
+      'Test/Orders/Misrouted: consumer name \'orders-misrouted\' is already used in stack Test by Test/Orders/MisroutedMessages',
+    );
   });
 
   test('a body filter policy gets no environment key (the envelope has none): the runtime refuses other environments', () => {
