@@ -13,7 +13,7 @@ import { validateAllProps } from './private/validation';
  * Time after a message can no longer be read or redriven before its payload expires: a day for
  * on-call to redrive a message found in a dead-letter queue on its last day.
  */
-export const PAYLOAD_EXPIRATION_MARGIN = Duration.days(1);
+const PAYLOAD_EXPIRATION_MARGIN = Duration.days(1);
 
 /**
  * Properties of a PayloadBucket.
@@ -44,9 +44,9 @@ export interface PayloadBucketProps {
    *
    * @default - the longest time a message that points to a payload can still be read by a
    *   reader of this bucket (its queue's retention, or a stream or Kafka consumer's
-   *   `maxRecordAge`), plus the 14 days a dead-letter queue keeps a message (poison sent there
-   *   starts its 14 days anew), plus one day: 19 days for consumers with the default 4-day queue
-   *   retention
+   *   `maxRecordAge`; at least a queue's default 4 days, for readers outside this app), plus the
+   *   14 days a dead-letter queue keeps a message (poison sent there starts its 14 days anew),
+   *   plus one day: 19 days for consumers with the default 4-day queue retention
    */
   readonly expiration?: Duration;
 
