@@ -37,6 +37,26 @@ function brokerUser(scope: Construct): secretsmanager.Secret {
 }
 
 /**
+ * Synthesizes a stack built by `build` (with a customer key and an encrypted ops topic, as an app
+ * would have) under cdk-nag's AwsSolutions pack, and returns the rules it reported.
+ */
+function nagViolations(stackId: string, build: (stack: Stack, key: kms.Key, ops: sns.Topic) => void): string[] {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `fanout-nag-${stackId.toLowerCase()}-`));
+  try {
+    const app = new App({ outdir, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, stackId, { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    build(stack, key, new sns.Topic(stack, 'Ops', { masterKey: key, enforceSSL: true }));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    return report.pluginReports.flatMap((p: { violations: Array<{ ruleName: string }> }) => p.violations.map((v) => v.ruleName));
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
  * The four consumers without a topic, each with a handler, an idempotency table and a customer
  * key, under cdk-nag's AwsSolutions pack: nothing of theirs is flagged. Acknowledged here: the
  * functions' managed policies, which the app (and, for MSK, aws-cdk-lib's ManagedKafkaEventSource)
@@ -46,12 +66,7 @@ function brokerUser(scope: Construct): secretsmanager.Secret {
  * RabbitMQ consumer's network interface policy (IAM takes those actions on `*` only).
  */
 test('WorkQueue, StreamConsumer, KafkaConsumer and RabbitMqConsumer pass cdk-nag AwsSolutions with no unsuppressed finding', () => {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-nag-consumers-'));
-  try {
-    const app = new App({ outdir, builtinCloudFormationValidation: false });
-    const stack = new Stack(app, 'Consumers', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
-    const ops = new sns.Topic(stack, 'Ops', { masterKey: key, enforceSSL: true });
+  expect(nagViolations('Consumers', (stack, key, ops) => {
     const table = new IdempotencyTable(stack, 'Idempotency', { removalPolicy: RemovalPolicy.DESTROY });
     const stream = new kinesis.Stream(stack, 'Clicks', { encryption: kinesis.StreamEncryption.MANAGED });
 
@@ -79,15 +94,7 @@ test('WorkQueue, StreamConsumer, KafkaConsumer and RabbitMqConsumer pass cdk-nag
     dashboard.addStreamConsumer(clicks);
     dashboard.addKafkaConsumer(audit);
     dashboard.addRabbitMqConsumer(billing);
-
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    app.synth();
-    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
-    const violations = report.pluginReports.flatMap((p: { violations: Array<{ ruleName: string }> }) => p.violations.map((v) => v.ruleName));
-    expect(violations).toEqual([]);
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+  })).toEqual([]);
 });
 
 /**
@@ -97,25 +104,12 @@ test('WorkQueue, StreamConsumer, KafkaConsumer and RabbitMqConsumer pass cdk-nag
  * payload), and AwsSolutions-SQS3 on the misrouted-messages queue (a dead-letter queue of the topic).
  */
 test('a fan-out with an environment and a payload bucket passes cdk-nag AwsSolutions with no unsuppressed finding', () => {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-nag-payloads-'));
-  try {
-    const app = new App({ outdir, builtinCloudFormationValidation: false });
-    const stack = new Stack(app, 'Payloads', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
-    const ops = new sns.Topic(stack, 'Ops', { masterKey: key, enforceSSL: true });
+  expect(nagViolations('Payloads', (stack, _key, ops) => {
     const table = new IdempotencyTable(stack, 'Idempotency', { removalPolicy: RemovalPolicy.DESTROY, environment: 'prod' });
     const payloads = new PayloadBucket(stack, 'Payloads', { environment: 'prod', removalPolicy: RemovalPolicy.DESTROY });
     const orders = new FanOutTopic(stack, 'Orders', { topicName: 'orders', environment: 'prod', payloadBucket: payloads, alarmTopic: ops, maxMessageSizeBytes: 1_048_576 });
     orders.addConsumer('Billing', { handler: handler(stack, 'BillingFn'), idempotencyTable: table });
     orders.addConsumer('Analytics');
     orders.configureProducer(handler(stack, 'ProducerFn'));
-
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    app.synth();
-    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
-    const violations = report.pluginReports.flatMap((p: { violations: Array<{ ruleName: string }> }) => p.violations.map((v) => v.ruleName));
-    expect(violations).toEqual([]);
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+  })).toEqual([]);
 });
