@@ -157,9 +157,8 @@ export class Consumer extends Construct implements IConsumer {
     }
     // A message points to its payload as long as it may wait in the queue, then in the DLQ.
     fanOut.payloadBucket?._addReader(props.retentionPeriod ?? QUEUE_RETENTION);
-    if (this.environment !== fanOut.environment) {
-      tagEnvironment(this, this.environment);
-    }
+    // Also when the consumer is not built inside its fan-out (new Consumer(scope, id, { fanOut })).
+    tagEnvironment(this, this.environment);
     fanOut._registerConsumer(this);
   }
 

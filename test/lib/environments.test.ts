@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { FanOutTopic, IdempotencyTable, KafkaCluster, KafkaConsumer, PayloadBucket, StreamConsumer, WorkQueue } from '../../lib';
+import { Consumer, FanOutTopic, IdempotencyTable, KafkaCluster, KafkaConsumer, PayloadBucket, StreamConsumer, WorkQueue } from '../../lib';
 import { newHandler, newStack, template } from './fixtures';
 
 const ENVIRONMENT_TAG = { Key: 'fanout:environment', Value: 'dev-alice' };
@@ -29,6 +29,14 @@ describe('an environment', () => {
         expect([id, tags.find((tag) => tag.Key === 'fanout:environment')?.Value]).toEqual([id, 'dev-alice']);
       }
     }
+  });
+
+  test('a consumer built outside its fan-out\'s scope is tagged too', () => {
+    const stack = newStack();
+    const orders = new FanOutTopic(stack, 'Orders', { environment: 'prod' });
+    const direct = new Consumer(stack, 'Direct', { fanOut: orders, queueName: 'direct' });
+    expect(direct.environment).toBe('prod');
+    template(stack).hasResourceProperties('AWS::SQS::Queue', { QueueName: 'prod-direct', Tags: Match.arrayWith([{ Key: 'fanout:environment', Value: 'prod' }]) });
   });
 
   test('consumers inherit the fan-out\'s: handlers get FANOUT_ENVIRONMENT, keys their environment\'s prefix, subscriptions a filter on it', () => {
