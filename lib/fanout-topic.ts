@@ -244,7 +244,7 @@ export class FanOutTopic extends Construct {
         topic: this.topic,
         environment: props.environment,
         fifo: this.fifo,
-        consumerName: `${consumerNameFromId(id)}-misrouted`,
+        consumerName: misroutedConsumerName(id),
         encryptionKey: props.encryptionKey,
         alarmTopic: props.alarmTopic,
         maxMessageSizeBytes: queueMessageSizes(props.maxMessageSizeBytes, true).deadLetterQueue,
@@ -368,4 +368,10 @@ function fanOutTopicName(props: FanOutTopicProps): string | undefined {
   }
   const name = environmentName(props.environment, props.topicName);
   return props.fifo && !name.endsWith('.fifo') ? `${name}.fifo` : name;
+}
+
+/** What the misrouted-messages queue is tagged as: `<fan-out>-misrouted`, within a consumer name's 64 characters. */
+function misroutedConsumerName(fanOutId: string): string {
+  const suffix = '-misrouted';
+  return `${consumerNameFromId(fanOutId).slice(0, 64 - suffix.length).replace(/-+$/, '')}${suffix}`;
 }
