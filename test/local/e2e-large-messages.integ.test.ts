@@ -73,7 +73,7 @@ describe('a fan-out with a payload bucket on the local deployment', () => {
     const keys = Contents.map((object) => object.Key!);
     expect(keys.filter((key) => key.startsWith(`${LARGE_MESSAGES_ENVIRONMENT}/order.created/`))).toHaveLength(2);
     expect(keys.filter((key) => key.startsWith(`${LARGE_MESSAGES_ENVIRONMENT}/receipt.created/`))).toHaveLength(2);
-  });
+  }, 120_000);
 
   test('an object deleted before it is read puts the message in every consumer\'s dead-letter queue as payload-missing', async () => {
     // Fault injection on a real client: each object the publisher writes is deleted right after the write.
