@@ -2,6 +2,7 @@ import type { ConsumerProps } from '../consumer';
 import { sameEnvironmentRule } from './environment';
 import { ATTRIBUTE_ENVIRONMENT, ATTRIBUTE_TYPE, EVENT_TYPE_PATTERN } from './names';
 import { filterPolicies } from './subscription-filter';
+import { SNS_DEFAULT_MESSAGE_SIZE, SQS_MAX_MESSAGE_SIZE } from './topic-message-size';
 import { CONSUMER_IDENTITY_RULES } from './validate-common-props';
 import { QUEUE_NUMBER_RULES, QUEUE_RULES, QUEUE_WARNINGS, QueueConsumerValidationInput } from './validate-queue-consumer-props';
 import { ValidationRule, WarningRule } from './validation';
@@ -75,4 +76,13 @@ export const CONSUMER_RULES: ReadonlyArray<ValidationRule<ConsumerValidationInpu
 ];
 
 /** What a consumer warns about but still builds. */
-export const CONSUMER_WARNINGS: ReadonlyArray<WarningRule<ConsumerValidationInput>> = QUEUE_WARNINGS;
+export const CONSUMER_WARNINGS: ReadonlyArray<WarningRule<ConsumerValidationInput>> = [
+  ...QUEUE_WARNINGS,
+  {
+    id: 'cdk-fanout:rawMessageDeliveryLargeMessages',
+    condition: (input) => input.rawMessageDelivery === false && (input.fanOut.maxMessageSizeBytes ?? 0) > SNS_DEFAULT_MESSAGE_SIZE,
+    message: (input) => `the fan-out takes messages of up to ${input.fanOut.maxMessageSizeBytes} bytes and this subscription has raw delivery off: SNS's notification JSON `
+      + `around a message near that size (the body escaped in a JSON string) can exceed SQS's ${SQS_MAX_MESSAGE_SIZE}, and SNS then sends it to the dead-letter queue; `
+      + 'keep rawMessageDelivery on, or keep large bodies in the payload bucket',
+  },
+];

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { FanOutTopic, WorkQueue } from '../../lib';
-import { newHandler, newStack, template } from './fixtures';
+import { newHandler, newStack, template, warnings } from './fixtures';
 
 describe('FanOutTopic.maxMessageSizeBytes', () => {
   test('sets the topic\'s MaximumMessageSize; raw-delivery queues follow it, others and dead-letter queues take SQS\'s 1 MiB', () => {
@@ -15,6 +15,18 @@ describe('FanOutTopic.maxMessageSizeBytes', () => {
     t.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.stringLikeRegexp('Billing'), MaximumMessageSize: 524_288, RedrivePolicy: Match.anyValue() });
     t.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.stringLikeRegexp('Audit'), MaximumMessageSize: 1_048_576, RedrivePolicy: Match.anyValue() });
     t.resourcePropertiesCountIs('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600, MaximumMessageSize: 1_048_576 }, 2);
+  });
+
+  test('above 256 KiB, a subscription without raw delivery is warned about (the notification JSON may not fit SQS)', () => {
+    const stack = newStack();
+    const orders = new FanOutTopic(stack, 'Orders', { maxMessageSizeBytes: 524_288 });
+    orders.addConsumer('Billing');
+    orders.addConsumer('Audit', { rawMessageDelivery: false });
+    const small = new FanOutTopic(stack, 'Small', { maxMessageSizeBytes: 262_144 });
+    small.addConsumer('Wrapped', { rawMessageDelivery: false });
+    expect(warnings(stack).filter((w) => w.includes('raw delivery off'))).toEqual([
+      expect.stringMatching(/^the fan-out takes messages of up to 524288 bytes and this subscription has raw delivery off: .*\[ack: cdk-fanout:rawMessageDeliveryLargeMessages\]$/),
+    ]);
   });
 
   test('without it, neither the topic nor the queues get a size', () => {
