@@ -31,6 +31,8 @@ export interface Batch {
   readonly writes: FencedWrites;
   /** Claims taken up front (batched mode), by idempotency key; what is left at the end is released. */
   readonly claims: Map<string, UpFrontClaim>;
+  /** A live claim met by a record is waited out when it ends in time (see `SourceBatch.waitsOutLocks`). */
+  readonly waitsOutLocks: boolean;
 }
 
 /** The record a step works on, its logger (with the record's ids) and its batch. */

@@ -16,6 +16,8 @@ import {
   decideRefusedCompletion,
   extendedClaimTimes,
   isOwnClaim,
+  lockWaitMs,
+  type ExistingRecord,
   type CompletionRefusal,
   type HeldLock,
   type LockOptions,
@@ -26,6 +28,7 @@ import type { Claim, IdempotencyStore } from './idempotency-store.js';
 import { LockKeeper } from './lock-keeper.js';
 import type { Outcome } from './outcome.js';
 import type { Prepared } from './record-preparation.js';
+import { sleep } from './sleep.js';
 
 export class ClaimFirst {
   constructor(
@@ -75,9 +78,19 @@ export class ClaimFirst {
     if (mine) batch.claims.delete(key);
     const nowMs = this.clock.now();
     const request = mine?.request ?? { key, token: randomUUID(), payloadHash: prepared.hash, nowMs, ...claimTimes(nowMs, batch.remainingMs(), this.lockOptions) };
-    const ours: Claim = { key, token: request.token };
+    let ours: Claim = { key, token: request.token };
+    let held = request;
     try {
-      const result = mine ? resultOf(mine.answer) : await this.store.claim(request);
+      let result = mine ? resultOf(mine.answer) : await this.store.claim(request);
+      const waitMs = !result.claimed && !isOwnClaim(result.existing, ours.token) && batch.waitsOutLocks ? this.lockWait(scope, prepared, result.existing) : undefined;
+      if (!result.claimed && waitMs !== undefined) {
+        log.warn('claimed by an earlier invocation of this lane that did not finish: waiting for its lock to end', { cause: 'in-progress-elsewhere', waitMs, lockUntilMs: result.existing.lockUntilMs });
+        await sleep(waitMs);
+        const retryAtMs = this.clock.now();
+        held = { key, token: randomUUID(), payloadHash: prepared.hash, nowMs: retryAtMs, ...claimTimes(retryAtMs, batch.remainingMs(), this.lockOptions) };
+        ours = { key, token: held.token };
+        result = await this.store.claim(held);
+      }
       if (!result.claimed && !isOwnClaim(result.existing, ours.token)) {
         return this.dispositions.existing(scope, prepared.envelope, decideExisting(result.existing, prepared.hash));
       }
@@ -87,7 +100,13 @@ export class ClaimFirst {
       await batch.writes.release(ours, log);
       return failed('idempotency-store-error');
     }
-    return { claim: ours, lock: { writtenAtMs: request.nowMs, lockUntilMs: request.lockUntilMs } };
+    return { claim: ours, lock: { writtenAtMs: held.nowMs, lockUntilMs: held.lockUntilMs } };
+  }
+
+  /** How long to wait for the live lock of another invocation's claim on this record (see `lockWaitMs`). */
+  private lockWait(scope: RecordScope, prepared: Prepared, existing: ExistingRecord): number | undefined {
+    if (decideExisting(existing, prepared.hash) !== 'in-progress') return undefined;
+    return lockWaitMs(existing, this.clock.now(), scope.batch.remainingMs(), this.minRemainingTimeMs);
   }
 
   /** Marks a plain record COMPLETED; whatever that write meets, the effect happened: processed. */

@@ -79,7 +79,7 @@ export class ConsumerPipeline {
 
   async run(event: unknown, context?: LambdaContextLike): Promise<unknown> {
     const source = sourceBatch(event);
-    const batch = this.startBatch(context);
+    const batch = this.startBatch(context, source.waitsOutLocks);
     const preparations = await Promise.all(source.records.map((record) => prepareRecord(record, this.routing)));
     if (batch.writes.batched) await this.claimUpFront(preparations, batch);
     const results = await this.runRecords(source, preparations, batch);
@@ -94,7 +94,7 @@ export class ConsumerPipeline {
     return `${this.keyPrefix}${envelope.id}`;
   }
 
-  private startBatch(context: LambdaContextLike | undefined): Batch {
+  private startBatch(context: LambdaContextLike | undefined, waitsOutLocks: boolean): Batch {
     const logger = withFields(this.logger, { consumer: this.config.consumerName, requestId: context?.awsRequestId });
     const store = this.ports.store;
     return {
@@ -103,6 +103,7 @@ export class ConsumerPipeline {
       firstCopies: new Map(),
       writes: store && this.batching.allowed ? new BatchedWrites(store, this.batching, logger) : new ImmediateWrites(store),
       claims: new Map(),
+      waitsOutLocks,
     };
   }
 

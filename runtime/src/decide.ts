@@ -73,6 +73,8 @@ export interface ExistingRecord {
   readonly status: string;
   readonly payloadHash?: string;
   readonly claimToken?: string;
+  /** Epoch ms, by the claiming invocation's clock; only on IN_PROGRESS records. */
+  readonly lockUntilMs?: number;
 }
 
 /**
@@ -91,6 +93,24 @@ export function decideExisting(existing: ExistingRecord, payloadHash: string): E
   // Checked before the status: a different payload under a reused id is a producer bug whatever the other copy is doing.
   if (existing.payloadHash !== undefined && existing.payloadHash !== payloadHash) return 'conflict';
   return existing.status === 'COMPLETED' ? 'duplicate' : 'in-progress';
+}
+
+/** Waited beyond a lock's end before claiming again: the clocks of two containers may differ by this much. */
+export const LOCK_WAIT_MARGIN_MS = 1000;
+
+/**
+ * How long to wait before claiming again a record whose live lock stopped our claim: until the
+ * lock ends (plus the clock margin), or as long as the time guard allows when it ends later;
+ * undefined when there is no time to wait (or the remaining time is unknown). Only for sources
+ * whose lanes one invocation reads at a time and that retry at once: such a lock was left by an
+ * earlier invocation of the lane that crashed or timed out, and it ends by that invocation's
+ * deadline, so the retry after a wait that fell short finds it ended rather than spending the
+ * source's retries in a moment.
+ */
+export function lockWaitMs(existing: ExistingRecord, nowMs: number, remainingMs: number | undefined, minRemainingTimeMs: number): number | undefined {
+  if (existing.status === 'COMPLETED' || existing.lockUntilMs === undefined || remainingMs === undefined) return undefined;
+  const waitMs = Math.min(Math.max(0, existing.lockUntilMs - nowMs) + LOCK_WAIT_MARGIN_MS, remainingMs - minRemainingTimeMs);
+  return waitMs > 0 ? waitMs : undefined;
 }
 
 /** DynamoDB refused a completion: whether our fence failed, and the record as it then stood (ALL_OLD). */
@@ -118,8 +138,6 @@ export function decideRefusedCompletion(refusal: CompletionRefusal, claimToken: 
 
 /** A record as a consistent read returns it: what the decisions about a refused batched claim need. */
 export interface StoredRecord extends ExistingRecord {
-  /** Epoch ms; only on IN_PROGRESS records. */
-  readonly lockUntilMs?: number;
   /** Epoch s, the TTL. */
   readonly expiresAtSeconds?: number;
 }

@@ -407,9 +407,8 @@ function existingRecord(item: Record<string, AttributeValue> | undefined): Exist
 function storedRecordOf(item: Record<string, AttributeValue>): StoredRecord | undefined {
   const record = recordOf(item);
   if (record === undefined) return undefined;
-  const lockUntilMs = numberOf(item.lockUntil);
   const expiresAtSeconds = numberOf(item[IDEMPOTENCY_TTL_ATTRIBUTE]);
-  return { ...record, ...(lockUntilMs === undefined ? {} : { lockUntilMs }), ...(expiresAtSeconds === undefined ? {} : { expiresAtSeconds }) };
+  return { ...record, ...(expiresAtSeconds === undefined ? {} : { expiresAtSeconds }) };
 }
 
 function numberOf(value: AttributeValue | undefined): number | undefined {
@@ -418,9 +417,11 @@ function numberOf(value: AttributeValue | undefined): number | undefined {
 
 function recordOf(item: Record<string, AttributeValue> | undefined): ExistingRecord | undefined {
   if (item === undefined) return undefined;
+  const lockUntilMs = numberOf(item.lockUntil);
   return {
     status: item.status?.S ?? STATUS_IN_PROGRESS,
     ...(item.payloadHash?.S === undefined ? {} : { payloadHash: item.payloadHash.S }),
     ...(item.claimToken?.S === undefined ? {} : { claimToken: item.claimToken.S }),
+    ...(lockUntilMs === undefined ? {} : { lockUntilMs }),
   };
 }

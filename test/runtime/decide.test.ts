@@ -1,4 +1,4 @@
-import { attributesThatFit, chunksOf, claimTimes, completionDueAtMs, decideExisting, decideFoundRecord, decideRefusedCommit, decideRefusedCompletion, decideRoute, extendedClaimTimes, hasTimeToStart, isClaimable, isFlushDue, isOwnClaim, lockCheckAtMs, lockDurationMs, MAX_LOCK_MS } from '../../runtime/src/decide';
+import { attributesThatFit, chunksOf, claimTimes, completionDueAtMs, decideExisting, decideFoundRecord, decideRefusedCommit, decideRefusedCompletion, decideRoute, extendedClaimTimes, hasTimeToStart, isClaimable, isFlushDue, isOwnClaim, LOCK_WAIT_MARGIN_MS, lockCheckAtMs, lockDurationMs, lockWaitMs, MAX_LOCK_MS } from '../../runtime/src/decide';
 
 describe('the lock', () => {
   test.each([
@@ -19,6 +19,29 @@ describe('the lock', () => {
     const now = 1_800_000_000_000;
     expect(claimTimes(now, 30_000, { lockFallbackMs: 60_000, expiresAfterSeconds: 3600 })).toEqual({ lockUntilMs: now + 30_000, expiresAtSeconds: now / 1000 + 3600 });
     expect(claimTimes(now, 600_000, { lockFallbackMs: 60_000, expiresAfterSeconds: 1 })).toEqual({ lockUntilMs: now + 600_000, expiresAtSeconds: (now + 600_000) / 1000 });
+  });
+});
+
+describe('waiting out a lock left by an earlier invocation of the lane', () => {
+  const now = 1_800_000_000_000;
+  const claimed = (lockUntilMs?: number) => ({ status: 'IN_PROGRESS', payloadHash: 'h', claimToken: 't', ...(lockUntilMs === undefined ? {} : { lockUntilMs }) });
+
+  test('a lock that ends before the time guard: waited for, plus the clock margin', () => {
+    expect(lockWaitMs(claimed(now + 4000), now, 60_000, 2000)).toBe(4000 + LOCK_WAIT_MARGIN_MS);
+    expect(lockWaitMs(claimed(now - 10), now, 60_000, 2000)).toBe(LOCK_WAIT_MARGIN_MS);
+  });
+
+  test('a lock that ends after the time guard: waited for until the time guard', () => {
+    expect(lockWaitMs(claimed(now + 58_000), now, 60_000, 2000)).toBe(58_000);
+  });
+
+  test.each([
+    ['no time left before the time guard', claimed(now + 1000), 2000],
+    ['the remaining time is unknown', claimed(now + 1000), undefined],
+    ['no lock on the record', claimed(), 60_000],
+    ['the record is COMPLETED', { status: 'COMPLETED', lockUntilMs: now + 1000 }, 60_000],
+  ])('never waited: %s', (_case, existing, remaining) => {
+    expect(lockWaitMs(existing, now, remaining, 2000)).toBeUndefined();
   });
 });
 

@@ -10,6 +10,14 @@ export interface SourceBatch<R = unknown> {
   readonly records: readonly SQSRecord[];
   /** Indexes into `records`: a lane runs in order and stops at its first failure; lanes run concurrently. */
   readonly lanes: readonly (readonly number[])[];
+  /**
+   * True when the source gives each lane to one invocation at a time and retries a failed batch
+   * at once (Kinesis shards, Kafka partitions, a RabbitMQ mapping's single poller): a live claim
+   * met here was left by an earlier invocation that crashed or timed out, and is worth waiting
+   * out rather than spending a retry on. False for SQS, which redelivers only after the
+   * visibility timeout, by when such a lock has ended.
+   */
+  readonly waitsOutLocks: boolean;
   /** The invocation's answer from each record's outcome (same indexes); throws when the source needs the whole batch redelivered. */
   respond(outcomes: readonly Outcome[]): R;
 }

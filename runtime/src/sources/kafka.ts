@@ -56,6 +56,7 @@ export function kafkaBatch(event: KafkaEvent): SourceBatch<KafkaBatchResponse> {
   return {
     records,
     lanes,
+    waitsOutLocks: true,
     respond: (outcomes) => ({
       batchItemFailures: firstFailurePerLane(lanes, outcomes).map((index) => ({
         itemIdentifier: { partition: partitionOf(originalsInOrder[index]), offset: originalsInOrder[index].offset },

@@ -22,6 +22,7 @@ export function kinesisBatch(event: KinesisStreamEvent): SourceBatch<KinesisStre
   return {
     records,
     lanes,
+    waitsOutLocks: true,
     respond: (outcomes) => ({
       batchItemFailures: firstFailurePerLane(lanes, outcomes).map((index) => ({ itemIdentifier: event.Records[index].kinesis.sequenceNumber })),
     }),

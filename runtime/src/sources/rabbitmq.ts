@@ -56,6 +56,7 @@ export function rabbitMqBatch(event: RabbitMqEvent): SourceBatch<void> {
   return {
     records,
     lanes: records.map((_, index) => [index]),
+    waitsOutLocks: true,
     respond: (outcomes: readonly Outcome[]) => {
       const causes = outcomes.flatMap((outcome) => (outcome.kind === 'failed' ? [outcome.cause] : []));
       if (causes.length > 0) throw new RabbitMqBatchRetryError(causes.length, outcomes.length, [...new Set(causes)]);

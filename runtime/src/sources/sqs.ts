@@ -14,6 +14,7 @@ export function sqsBatch(event: SQSEvent): SourceBatch<SQSBatchResponse> {
   return {
     records,
     lanes,
+    waitsOutLocks: false,
     respond: (outcomes) => ({
       batchItemFailures: records.filter((_, index) => outcomes[index].kind === 'failed').map((record) => ({ itemIdentifier: record.messageId })),
     }),
