@@ -9,7 +9,7 @@ import { LOCAL_REGION } from './emulators';
 import { kinesisOnFailureRecord, type LastInvocation } from './kinesis-on-failure-record';
 import type { LocalStreamEventSource } from './kinesis-stream';
 import type { LocalFunction } from './lambda-function';
-import { functionArn, LOCAL_ACCOUNT_ID } from './provision';
+import { functionArn, LOCAL_ACCOUNT_ID } from './provisioners/arns';
 import { expiredRecords, nextStreamStep, START_OF_SHARD, streamBatchOutcome, type ShardProgress } from './stream-checkpoint';
 
 /** What one Kinesis event source mapping did, for progress reports and tests. */

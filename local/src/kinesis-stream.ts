@@ -1,6 +1,8 @@
-import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LocalFunctionSpec, LocalQueue } from './provision';
+import type { KinesisPort } from './provisioners/ports';
+import { isTrue } from './provisioners/properties';
 
 /** A Kinesis data stream of the template, on kinesalite. */
 export interface LocalStream {
@@ -41,7 +43,7 @@ const ON_DEMAND_SHARDS = 4;
  * ACTIVE. A stream that already exists (the app ran on this emulator before) is kept with its
  * records, as a redeployment keeps one.
  */
-export async function createStream(client: KinesisClient, logicalId: string, name: string, props: Record<string, unknown>): Promise<LocalStream> {
+export async function createStream(client: KinesisPort, logicalId: string, name: string, props: Record<string, unknown>): Promise<LocalStream> {
   const onDemand = (props.StreamModeDetails as { StreamMode?: unknown } | undefined)?.StreamMode === 'ON_DEMAND';
   const shards = onDemand ? ON_DEMAND_SHARDS : Number(props.ShardCount ?? 1);
   try {
@@ -80,7 +82,7 @@ export function streamEventSourceOf(logicalId: string, props: Record<string, unk
     startingPosition: position,
     ...(props.StartingPositionTimestamp !== undefined && { startingPositionTimestamp: Number(props.StartingPositionTimestamp) }),
     reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
-    bisectBatchOnError: props.BisectBatchOnFunctionError === true || props.BisectBatchOnFunctionError === 'true',
+    bisectBatchOnError: isTrue(props.BisectBatchOnFunctionError),
     maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
     maximumRecordAgeSeconds: Number(props.MaximumRecordAgeInSeconds ?? -1),
     ...(onFailure && { onFailure }),

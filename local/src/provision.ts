@@ -1,20 +1,27 @@
-import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { queuesOfTemplate } from '@cdk-fanout/runtime/names';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AssemblyStack, TemplateResource } from './cloud-assembly';
-import { LOCAL_REGION } from './emulators';
-import { createBucketUnlessItExists, localBucketName, MAX_BUCKET_NAME_LENGTH } from './s3-bucket';
-import { resolveString, resolveValue, UnresolvableError, type ReferenceResolver } from './intrinsics';
-import { createStream, streamEventSourceOf, type LocalStream, type LocalStreamEventSource } from './kinesis-stream';
-import { brokerEngineOf, rabbitMqEventSourceOf, type LocalRabbitMqEventSource, type LocalRabbitMqOptions } from './rabbitmq-source';
+import { UnresolvableError } from './intrinsics';
+import type { LocalStream, LocalStreamEventSource } from './kinesis-stream';
+import { pseudoParameters } from './provisioners/arns';
+import { BucketCreator } from './provisioners/buckets';
+import { EventSourceMappingCreator } from './provisioners/event-source-mappings';
+import { FunctionCreator } from './provisioners/functions';
+import { PhysicalNames } from './provisioners/physical-names';
+import type { ProvisioningPorts } from './provisioners/ports';
+import { QueueCreator } from './provisioners/queues';
+import { referencesOf, ResolvedReferences } from './provisioners/references';
+import { emptyInventory, skip, type Creation, type CreationContext, type ResourceCreator } from './provisioners/resource-creator';
+import { StreamCreator } from './provisioners/streams';
+import { SubscriptionCreator } from './provisioners/subscriptions';
+import { TableCreator } from './provisioners/tables';
+import { TopicCreator } from './provisioners/topics';
+import type { LocalRabbitMqEventSource, LocalRabbitMqOptions } from './rabbitmq-source';
 
-/** The account id fauxqs puts in every ARN and queue URL. */
-export const LOCAL_ACCOUNT_ID = '000000000000';
-
+/** The emulators' SDK clients, as `LocalDeployment` makes them; they are the ports `provisionStack` takes. */
 export interface LocalClients {
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
@@ -102,328 +109,100 @@ export interface ProvisionOptions {
   readonly rabbitmq?: LocalRabbitMqOptions;
 }
 
-/** What one resource resolved to: its `Ref` and its `Fn::GetAtt` attributes. */
-interface Physical {
-  readonly ref: string;
-  readonly attributes: Readonly<Record<string, string>>;
+/**
+ * Creates a synthesized stack's SNS topics, SQS queues, subscriptions, DynamoDB tables, S3 buckets
+ * and Kinesis streams on the emulators (given as ports: the SDK clients, or a test's fakes),
+ * resolving `Ref` and `Fn::GetAtt` among them, and finds the Lambda functions and event source
+ * mappings to run locally.
+ */
+export async function provisionStack(stack: AssemblyStack, ports: ProvisioningPorts, options: ProvisionOptions = {}): Promise<ProvisionedStack> {
+  return new StackProvisioning(stack, ports, options).run();
 }
 
-const NODE_RUNTIME = /^nodejs\d+\.x$/;
+/** The creator of each resource type something local stands for; other types are skipped. */
+function resourceCreators(stack: AssemblyStack, ports: ProvisioningPorts, options: ProvisionOptions): ReadonlyMap<string, ResourceCreator> {
+  const tables = new TableCreator(ports.dynamodb);
+  return new Map<string, ResourceCreator>([
+    ['AWS::SNS::Topic', new TopicCreator(ports.sns)],
+    ['AWS::SQS::Queue', new QueueCreator(ports.sqs, stack.resources, options.maxVisibilityTimeoutSeconds)],
+    ['AWS::SNS::Subscription', new SubscriptionCreator(ports.sns)],
+    ['AWS::DynamoDB::Table', tables],
+    ['AWS::DynamoDB::GlobalTable', tables],
+    ['AWS::S3::Bucket', new BucketCreator(ports.s3)],
+    ['AWS::Lambda::Function', new FunctionCreator(stack.assets)],
+    ['AWS::Kinesis::Stream', new StreamCreator(ports.kinesis)],
+    ['AWS::Lambda::EventSourceMapping', new EventSourceMappingCreator(stack.resources, options.rabbitmq !== undefined)],
+  ]);
+}
 
 /**
- * Creates a synthesized stack's SNS topics, SQS queues, subscriptions, DynamoDB tables and S3
- * buckets on the emulators, resolving `Ref` and `Fn::GetAtt` among them, and finds the Lambda functions and
- * SQS event source mappings to run locally. A resource is created when first referenced or
- * reached, so dependencies come first without a separate ordering pass.
+ * One stack's provisioning. A resource is provisioned when first reached, from the template's
+ * order or from a resource that refers to it, after what it refers to: dependencies come first
+ * without a separate ordering pass. A cycle (CloudFormation refuses one too) stops provisioning with
+ * an error that names it.
  */
-export async function provisionStack(stack: AssemblyStack, clients: LocalClients, options: ProvisionOptions = {}): Promise<ProvisionedStack> {
-  const prefix = options.namePrefix ?? '';
-  const physical = new Map<string, Promise<Physical | undefined>>();
-  const topics = new Map<string, LocalTopic>();
-  const queues = new Map<string, LocalQueue>();
-  const tables = new Map<string, string>();
-  const buckets = new Map<string, string>();
-  const functions = new Map<string, LocalFunctionSpec>();
-  const eventSources: LocalEventSource[] = [];
-  const rabbitMqEventSources: LocalRabbitMqEventSource[] = [];
-  const streams = new Map<string, LocalStream>();
-  const streamEventSources: LocalStreamEventSource[] = [];
-  const skipped = new Map<string, number>();
-  const resolved = new Map<string, Physical | undefined>();
+class StackProvisioning {
+  private readonly creators: ReadonlyMap<string, ResourceCreator>;
+  private readonly references: ResolvedReferences;
+  private readonly context: CreationContext;
+  /** Logical id → its provisioning, started once. */
+  private readonly started = new Map<string, Promise<void>>();
+  /** Kind → how many were left out. */
+  private readonly skipped = new Map<string, number>();
 
-  const pseudo: Record<string, string> = {
-    'AWS::Region': LOCAL_REGION,
-    'AWS::AccountId': LOCAL_ACCOUNT_ID,
-    'AWS::Partition': 'aws',
-    'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::StackName': stack.stackName,
-    'AWS::StackId': `arn:aws:cloudformation:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stack/${stack.stackName}/local`,
-  };
-
-  // Resolution is synchronous, so references are provisioned first (see `prepare`) and read here.
-  const ref: ReferenceResolver = (logicalId, attribute) => {
-    if (!attribute && logicalId in pseudo) {
-      return pseudo[logicalId];
-    }
-    const target = resolved.get(logicalId);
-    if (!target) {
-      // A resource with no local stand-in (a KMS key, an IAM role): a placeholder keeps the value a string.
-      return `local-unresolved:${logicalId}${attribute ? `.${attribute}` : ''}`;
-    }
-    if (!attribute) {
-      return target.ref;
-    }
-    const value = target.attributes[attribute];
-    if (value === undefined) {
-      throw new UnresolvableError(`${logicalId}.${attribute} is not known to the local stack`);
-    }
-    return value;
-  };
-
-  const physicalName = (logicalId: string, given: unknown, maxLength: number, suffix = '') => {
-    const base = given === undefined ? `${stack.stackName}-${logicalId}` : resolveString(given, ref).replace(/\.fifo$/, '');
-    return `${prefix}${base}`.slice(0, maxLength - suffix.length) + suffix;
-  };
-
-  const queueTags = new Map(queuesOfTemplate({ Resources: stack.resources }).map((queue) => [queue.logicalId, queue.tags]));
-
-  const creators: Record<string, (logicalId: string, props: Record<string, unknown>) => Promise<Physical | undefined>> = {
-    'AWS::SNS::Topic': async (logicalId, props) => {
-      const fifo = props.FifoTopic === true || props.FifoTopic === 'true';
-      const name = physicalName(logicalId, props.TopicName, 256, fifo ? '.fifo' : '');
-      const attributes: Record<string, string> = {};
-      if (fifo) {
-        attributes.FifoTopic = 'true';
-        attributes.ContentBasedDeduplication = String(props.ContentBasedDeduplication ?? false);
-      }
-      const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
-      topics.set(logicalId, { logicalId, arn: TopicArn!, name, fifo });
-      return { ref: TopicArn!, attributes: { TopicArn: TopicArn!, TopicName: name } };
-    },
-    'AWS::SQS::Queue': async (logicalId, props) => {
-      const fifo = props.FifoQueue === true || props.FifoQueue === 'true';
-      const name = physicalName(logicalId, props.QueueName, 80, fifo ? '.fifo' : '');
-      const attributes: Record<string, string> = {};
-      for (const key of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'MaximumMessageSize', 'ContentBasedDeduplication', 'DeduplicationScope', 'FifoThroughputLimit']) {
-        if (props[key] !== undefined) {
-          attributes[key] = resolveString(props[key], ref);
-        }
-      }
-      if (fifo) {
-        attributes.FifoQueue = 'true';
-      }
-      if (options.maxVisibilityTimeoutSeconds !== undefined) {
-        attributes.VisibilityTimeout = String(Math.min(Number(attributes.VisibilityTimeout ?? 30), options.maxVisibilityTimeoutSeconds));
-      }
-      const redrive = props.RedrivePolicy === undefined
-        ? undefined
-        : resolveValue(typeof props.RedrivePolicy === 'string' ? JSON.parse(props.RedrivePolicy) : props.RedrivePolicy, ref) as { deadLetterTargetArn: string; maxReceiveCount: number | string };
-      if (redrive) {
-        attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount) });
-      }
-      const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-      const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }));
-      const queue: LocalQueue = {
-        logicalId,
-        tags: queueTags.get(logicalId) ?? {},
-        url: QueueUrl!,
-        arn: Attributes!.QueueArn!,
-        name,
-        fifo,
-        visibilityTimeoutSeconds: Number(Attributes!.VisibilityTimeout ?? 30),
-        redrive: redrive && { deadLetterTargetArn: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount) },
-      };
-      queues.set(logicalId, queue);
-      return { ref: queue.url, attributes: { Arn: queue.arn, QueueName: name, QueueUrl: queue.url } };
-    },
-    'AWS::SNS::Subscription': async (_logicalId, props) => {
-      if (props.Protocol !== 'sqs') {
-        return skip(`AWS::SNS::Subscription(${String(props.Protocol)})`);
-      }
-      const attributes: Record<string, string> = {};
-      for (const key of ['RawMessageDelivery', 'FilterPolicyScope']) {
-        if (props[key] !== undefined) {
-          attributes[key] = resolveString(props[key], ref);
-        }
-      }
-      for (const key of ['FilterPolicy', 'RedrivePolicy']) {
-        if (props[key] !== undefined) {
-          const value = resolveValue(props[key], ref);
-          attributes[key] = typeof value === 'string' ? value : JSON.stringify(value);
-        }
-      }
-      const { SubscriptionArn } = await clients.sns.send(new SubscribeCommand({
-        TopicArn: resolveString(props.TopicArn, ref),
-        Protocol: 'sqs',
-        Endpoint: resolveString(props.Endpoint, ref),
-        Attributes: attributes,
-        ReturnSubscriptionArn: true,
-      }));
-      return { ref: SubscriptionArn!, attributes: {} };
-    },
-    'AWS::DynamoDB::Table': (logicalId, props) => createTable(logicalId, props),
-    'AWS::S3::Bucket': async (logicalId, props) => {
-      const name = localBucketName(physicalName(logicalId, props.BucketName, MAX_BUCKET_NAME_LENGTH));
-      await createBucketUnlessItExists(clients.s3, name);
-      buckets.set(logicalId, name);
-      return { ref: name, attributes: { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${LOCAL_REGION}.amazonaws.com` } };
-    },
-    'AWS::DynamoDB::GlobalTable': (logicalId, props) => createTable(logicalId, props),
-    'AWS::Lambda::Function': async (logicalId, props) => {
-      const runtime = String(props.Runtime ?? '');
-      const entry = NODE_RUNTIME.test(runtime) ? handlerEntry(stack, props) : undefined;
-      if (!entry) {
-        return skip(`AWS::Lambda::Function(${runtime || 'container image'})`);
-      }
-      const name = physicalName(logicalId, props.FunctionName, 64);
-      const variables = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-      functions.set(logicalId, {
-        logicalId,
-        name,
-        ...entry,
-        timeoutSeconds: Number(props.Timeout ?? 3),
-        environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolveString(v, ref)])),
-      });
-      return { ref: name, attributes: { Arn: functionArn(name) } };
-    },
-    'AWS::Kinesis::Stream': async (logicalId, props) => {
-      if (!clients.kinesis) {
-        throw new Error('the stack has a Kinesis stream and no Kinesis client was given (LocalClients.kinesis)');
-      }
-      const stream = await createStream(clients.kinesis, logicalId, physicalName(logicalId, props.Name, 128), props);
-      streams.set(logicalId, stream);
-      return { ref: stream.name, attributes: { Arn: stream.arn } };
-    },
-    'AWS::Lambda::EventSourceMapping': async (logicalId, props) => {
-      const target = functions.get(String((props.FunctionName as { Ref?: string } | undefined)?.Ref));
-      const rabbitMq = target && props.Enabled !== false ? rabbitMqEventSourceOf(logicalId, resolveValue(props, ref) as Record<string, unknown>, target, brokerEngineOf(stack.resources, props.EventSourceArn)) : undefined;
-      if (rabbitMq) {
-        if (!options.rabbitmq) {
-          return skip(`AWS::Lambda::EventSourceMapping(RabbitMQ queue ${rabbitMq.queue}: no broker, give one as rabbitmq: { url } or fanout local --rabbitmq-url)`);
-        }
-        rabbitMqEventSources.push(rabbitMq);
-        return { ref: logicalId, attributes: {} };
-      }
-      const queue = [...queues.values()].find((q) => q.arn === resolveString(props.EventSourceArn, ref));
-      const fn = functions.get(String((props.FunctionName as { Ref?: string } | undefined)?.Ref));
-      const stream = [...streams.values()].find((s) => s.arn === resolveString(props.EventSourceArn, ref));
-      if (stream && fn && props.Enabled !== false) {
-        const onFailureArn = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
-        const onFailure = onFailureArn === undefined ? undefined : [...queues.values()].find((q) => q.arn === resolveString(onFailureArn, ref));
-        if (onFailureArn !== undefined && !onFailure) {
-          skip('Kinesis on-failure destination(not an SQS queue of the app: given-up records are counted, not described)');
-        }
-        streamEventSources.push(streamEventSourceOf(logicalId, resolveValue(props, ref) as Record<string, unknown>, stream, fn, onFailure));
-        return { ref: logicalId, attributes: {} };
-      }
-      if (!queue || !fn || props.Enabled === false) {
-        return skip('AWS::Lambda::EventSourceMapping(not an enabled SQS or Kinesis mapping of a local function)');
-      }
-      eventSources.push({
-        logicalId,
-        queue,
-        function: fn,
-        batchSize: Number(props.BatchSize ?? 10),
-        maxBatchingWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
-        maxConcurrency: (props.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency,
-        reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
-      });
-      return { ref: logicalId, attributes: {} };
-    },
-  };
-
-  async function createTable(logicalId: string, props: Record<string, unknown>): Promise<Physical> {
-    const name = physicalName(logicalId, props.TableName, 255);
-    const input = resolveValue({
-      TableName: name,
-      KeySchema: props.KeySchema,
-      AttributeDefinitions: props.AttributeDefinitions,
-      BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: (props.GlobalSecondaryIndexes as Array<Record<string, unknown>> | undefined)
-        ?.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection })),
-      LocalSecondaryIndexes: props.LocalSecondaryIndexes,
-    }, ref) as CreateTableCommandInput;
-    await createTableUnlessItExists(clients.dynamodb, input);
-    tables.set(logicalId, name);
-    return { ref: name, attributes: { Arn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}`, StreamArn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}/stream/local` } };
+  constructor(private readonly stack: AssemblyStack, ports: ProvisioningPorts, options: ProvisionOptions) {
+    this.creators = resourceCreators(stack, ports, options);
+    this.references = new ResolvedReferences(pseudoParameters(stack.stackName));
+    const ref = this.references.resolve;
+    this.context = { ref, names: new PhysicalNames(stack.stackName, options.namePrefix ?? '', ref), made: emptyInventory() };
   }
 
-  function skip(kind: string): undefined {
-    skipped.set(kind, (skipped.get(kind) ?? 0) + 1);
-    return undefined;
+  async run(): Promise<ProvisionedStack> {
+    for (const logicalId of Object.keys(this.stack.resources)) {
+      await this.provision(logicalId);
+    }
+    const { topics, queues, tables, buckets, eventSources, streams, streamEventSources, rabbitMqEventSources } = this.context.made;
+    return { stackName: this.stack.stackName, topics, queues, tables, buckets, eventSources, streams, streamEventSources, skipped: this.skipped, rabbitMqEventSources };
   }
 
-  // Provisions what a resource refers to first, then the resource itself.
-  function prepare(logicalId: string, chain: readonly string[] = []): Promise<Physical | undefined> {
-    const existing = physical.get(logicalId);
-    if (existing) {
-      return existing;
+  /** `chain`: the resources that led here, each referring to the next; one that leads back to itself is a cycle. */
+  private provision(logicalId: string, chain: readonly string[] = []): Promise<void> {
+    const started = this.started.get(logicalId);
+    if (started) {
+      return started;
     }
     if (chain.includes(logicalId)) {
       throw new UnresolvableError(`circular reference: ${[...chain, logicalId].join(' → ')}`);
     }
-    const resource = stack.resources[logicalId];
-    const promise = (async () => {
-      await Promise.all(referencesOf(resource).filter((id) => id in stack.resources).map((id) => prepare(id, [...chain, logicalId])));
-      const creator = creators[resource.Type];
-      if (!creator) {
-        return skip(resource.Type);
-      }
-      try {
-        return await creator(logicalId, resource.Properties ?? {});
-      } catch (error) {
-        if (error instanceof UnresolvableError) {
-          return skip(`${resource.Type}(${logicalId}: ${error.message})`);
-        }
-        throw new Error(`${stack.stackName}/${logicalId} (${resource.Type}): ${(error as Error).message}`, { cause: error });
-      }
-    })().then((result) => {
-      resolved.set(logicalId, result);
-      return result;
-    });
-    physical.set(logicalId, promise);
-    return promise;
+    const provisioning = this.referencesThenResource(logicalId, [...chain, logicalId]);
+    this.started.set(logicalId, provisioning);
+    return provisioning;
   }
 
-  for (const logicalId of Object.keys(stack.resources)) {
-    await prepare(logicalId);
-  }
-  return { stackName: stack.stackName, topics, queues, tables, buckets, eventSources, streams, streamEventSources, skipped, rabbitMqEventSources };
-}
-
-/** The ARN of a local function, as `Fn::GetAtt [fn, Arn]` gives it. */
-export function functionArn(name: string): string {
-  return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}`;
-}
-
-/** Every logical id a resource's properties name in Ref, Fn::GetAtt or Fn::Sub. */
-function referencesOf(resource: TemplateResource): string[] {
-  const found = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      value.forEach(visit);
-    } else if (value && typeof value === 'object') {
-      for (const [key, inner] of Object.entries(value)) {
-        if (key === 'Ref') {
-          found.add(String(inner));
-        } else if (key === 'Fn::GetAtt') {
-          found.add(String(Array.isArray(inner) ? inner[0] : String(inner).split('.')[0]));
-        } else if (key === 'Fn::Sub') {
-          const text = Array.isArray(inner) ? String(inner[0]) : String(inner);
-          for (const match of text.matchAll(/\$\{([^}!.]+)[^}]*\}/g)) {
-            found.add(match[1]);
-          }
-        }
-        visit(inner);
-      }
+  private async referencesThenResource(logicalId: string, chain: readonly string[]): Promise<void> {
+    const resource = this.stack.resources[logicalId];
+    const targets = referencesOf(resource.Properties).filter((id) => id in this.stack.resources);
+    await Promise.all(targets.map((id) => this.provision(id, chain)));
+    const creation = await this.create(logicalId, resource);
+    this.references.set(logicalId, creation.physical);
+    if (creation.skipped !== undefined) {
+      this.skipped.set(creation.skipped, (this.skipped.get(creation.skipped) ?? 0) + 1);
     }
-  };
-  visit(resource.Properties);
-  return [...found];
-}
-
-/** The staged asset's handler module: `index.handler` → `<asset>/index.js`, export `handler`. */
-function handlerEntry(stack: AssemblyStack, props: Record<string, unknown>): { entry: string; exportName: string } | undefined {
-  const code = props.Code as { S3Key?: unknown } | undefined;
-  const key = typeof code?.S3Key === 'string' ? code.S3Key.replace(/\.zip$/, '') : undefined;
-  const assetDir = key && stack.assets.get(key);
-  const handler = String(props.Handler ?? '');
-  const dot = handler.lastIndexOf('.');
-  if (!assetDir || dot < 1) {
-    return undefined;
   }
-  return { entry: path.join(assetDir, handler.slice(0, dot)), exportName: handler.slice(dot + 1) };
-}
 
-/**
- * Creates a table; one that already exists (the app ran on these emulators before) is kept with
- * its items, as a redeployment keeps a table. Topics, queues and subscriptions are idempotent
- * to create already.
- */
-async function createTableUnlessItExists(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
-  try {
-    await client.send(new CreateTableCommand(input));
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  /** A resource whose type has no creator, or that needs a value the local stack cannot resolve, is skipped; other errors name it. */
+  private async create(logicalId: string, resource: TemplateResource): Promise<Creation> {
+    const creator = this.creators.get(resource.Type);
+    if (!creator) {
+      return skip(resource.Type);
+    }
+    try {
+      return await creator.create(logicalId, resource.Properties ?? {}, this.context);
+    } catch (error) {
+      if (error instanceof UnresolvableError) {
+        return skip(`${resource.Type}(${logicalId}: ${error.message})`);
+      }
+      throw new Error(`${this.stack.stackName}/${logicalId} (${resource.Type}): ${(error as Error).message}`, { cause: error });
+    }
   }
 }

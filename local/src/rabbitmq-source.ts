@@ -1,6 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
 import { LOCAL_REGION } from './emulators';
 import type { LocalFunctionSpec } from './provision';
+import { LOCAL_ACCOUNT_ID } from './provisioners/arns';
 
 /** Where the local stack finds the RabbitMQ broker an Amazon MQ event source mapping reads (Amazon MQ has no local stand-in). */
 export interface LocalRabbitMqOptions {
@@ -46,7 +47,7 @@ export function rabbitMqEventSourceOf(logicalId: string, props: Record<string, u
     logicalId,
     function: fn,
     // A broker of the template has no local ARN (nothing provisions it): one in Amazon MQ's form stands in.
-    brokerArn: arn.startsWith('arn:') ? arn : `arn:aws:mq:${LOCAL_REGION}:000000000000:broker:${logicalId}:b-local`,
+    brokerArn: arn.startsWith('arn:') ? arn : `arn:aws:mq:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:broker:${logicalId}:b-local`,
     queue: String(queues[0]),
     virtualHost: virtualHost ?? '/',
     batchSize: Number(props.BatchSize ?? 100),

@@ -1,4 +1,5 @@
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import type { S3Port } from './provisioners/ports';
 
 /** S3's longest bucket name. */
 export const MAX_BUCKET_NAME_LENGTH = 63;
@@ -15,7 +16,7 @@ export function localBucketName(name: string): string {
  * Creates a bucket on the emulator; one that already exists (the app ran on these emulators
  * before) is kept with its objects, as a redeployment keeps a bucket.
  */
-export async function createBucketUnlessItExists(client: S3Client, name: string): Promise<void> {
+export async function createBucketUnlessItExists(client: S3Port, name: string): Promise<void> {
   try {
     await client.send(new CreateBucketCommand({ Bucket: name }));
   } catch (error) {
