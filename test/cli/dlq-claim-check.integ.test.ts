@@ -3,8 +3,12 @@
  * each pointer's bucket, key and object size, reads the bodies with --payloads, and shows a
  * deleted object as missing instead of failing; `fanout dlq redrive` puts the pointer back with
  * its attributes intact, and a consumer in the right environment then reads the body;
- * `fanout publish` sends a large envelope as a claim check with --payload-bucket.
+ * `fanout publish` sends a large envelope, read from a file (--data @FILE), as a claim check with
+ * --payload-bucket.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -103,10 +107,15 @@ describe('fanout dlq redrive on claim checks', () => {
 });
 
 describe('fanout publish with a payload bucket', () => {
-  test('--environment stamps the attribute; --payload-bucket sends a 300 KiB envelope as a claim check a consumer reads', async () => {
+  // 300 KiB cannot be one command-line argument on Linux (128 KiB at most): the data comes from a file.
+  test('--environment stamps the attribute; --payload-bucket sends a 300 KiB envelope from --data @FILE as a claim check a consumer reads', async () => {
     const { topicArn, queues } = await topicWithQueues(sns, sqs, 'cli-claims-publish', false, { raw: {} });
     const data = big('cli');
-    const run = await fanout(['publish', '--topic-arn', topicArn, '--type', 'order.created', '--data', JSON.stringify(data), '--environment', 'prod', '--payload-bucket', bucket, '--json']);
+    const folder = mkdtempSync(path.join(tmpdir(), 'fanout-publish-'));
+    const file = path.join(folder, 'big-order.json');
+    writeFileSync(file, JSON.stringify(data));
+    const run = await fanout(['publish', '--topic-arn', topicArn, '--type', 'order.created', '--data', `@${file}`, '--environment', 'prod', '--payload-bucket', bucket, '--json'])
+      .finally(() => rmSync(folder, { recursive: true, force: true }));
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const [message] = await drainQueue(sqs, queues.raw.url);
     expect(keyOf(message.Body!)).toMatch(/^prod\/order\.created\//);

@@ -60,4 +60,11 @@ describe('fanout publish', () => {
     expect(run.stderr).toMatch(/^fanout publish: --data is not valid JSON \(.+\); quote it for the shell, e\.g\. --data '\{"orderId":"o-1"\}' \(see fanout publish --help\)\n$/);
     expect(await drainQueue(sqs, queueUrl)).toEqual([]);
   });
+
+  test('--data @FILE that cannot be read: one line naming the file, exit 2', async () => {
+    const run = await fanout(['publish', '--topic-arn', 'arn:aws:sns:us-east-1:000000000000:none', '--type', 'order.created', '--data', '@/nonexistent/big-order.json']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^fanout publish: --data @\/nonexistent\/big-order\.json: cannot read the file \(ENOENT: .+\) \(see fanout publish --help\)\n$/);
+  });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ENV_PAYLOAD_BUCKET } from '@cdk-fanout/runtime/names';
 import { Publisher } from '@cdk-fanout/runtime/publisher';
 import { optionalString, requiredString, UsageError, type Command } from './command';
@@ -10,7 +11,7 @@ export const publish: Command = {
   options: {
     'topic-arn': { type: 'string', value: 'ARN', description: 'ARN of the SNS topic' },
     type: { type: 'string', value: 'TYPE', description: 'event type, lowercase noun.verb, e.g. order.created' },
-    data: { type: 'string', value: 'JSON', description: 'the event\'s data, a JSON value' },
+    data: { type: 'string', value: 'JSON', description: 'the event\'s data, a JSON value, or @FILE to read it from a file (one argument holds at most 128 KiB on Linux)' },
     source: { type: 'string', value: 'NAME', description: `the producing service written to the envelope (default ${DEFAULT_SOURCE})` },
     'group-id': { type: 'string', value: 'ID', description: 'message group id (required by FIFO topics)' },
     'correlation-id': { type: 'string', value: 'ID', description: 'correlation id written to the envelope' },
@@ -20,6 +21,7 @@ export const publish: Command = {
   },
   examples: [
     'fanout publish --topic-arn arn:aws:sns:eu-west-1:123456789012:orders --type order.created --data \'{"orderId":"o-1"}\'',
+    'fanout publish --topic-arn arn:aws:sns:eu-west-1:123456789012:orders --type order.created --data @big-order.json --payload-bucket orders-payloads',
   ],
   async run(context) {
     const topicArn = requiredString(context.values, 'topic-arn');
@@ -47,10 +49,25 @@ export const publish: Command = {
   },
 };
 
+/**
+ * `--data`: JSON, or `@FILE` (no JSON value starts with `@`). A file is how data over 128 KiB gets
+ * in at all: Linux refuses a single command-line argument larger than that (E2BIG).
+ */
 function parseData(text: string): unknown {
+  const file = text.startsWith('@') ? text.slice(1) : undefined;
+  let json = text;
+  if (file !== undefined) {
+    try {
+      json = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--data @${file}: cannot read the file (${(error as Error).message})`);
+    }
+  }
   try {
-    return JSON.parse(text);
+    return JSON.parse(json);
   } catch (error) {
-    throw new UsageError(`--data is not valid JSON (${(error as Error).message}); quote it for the shell, e.g. --data '{"orderId":"o-1"}'`);
+    throw new UsageError(file === undefined
+      ? `--data is not valid JSON (${(error as Error).message}); quote it for the shell, e.g. --data '{"orderId":"o-1"}'`
+      : `--data @${file}: the file is not valid JSON (${(error as Error).message})`);
   }
 }
