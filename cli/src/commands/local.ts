@@ -8,8 +8,8 @@ const SYNTH_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-as
 
 export const local: Command = {
   name: 'local',
-  summary: 'Run a synthesized CDK app on local emulators: SNS/SQS (fauxqs), DynamoDB Local, Kinesis (kinesalite) and its Lambda consumers.',
-  description: 'Provisions the topics, queues, subscriptions, tables and Kinesis streams of every stack, polls each SQS and Kinesis event source into its bundled handler, and runs until Ctrl-C (or --duration). Prints the endpoints to point `fanout publish --endpoint` and the SDK at, then the handlers\' log lines, each marked [function name].',
+  summary: 'Run a synthesized CDK app on local emulators: SNS/SQS/S3 (fauxqs), DynamoDB Local, Kinesis (kinesalite) and its Lambda consumers.',
+  description: 'Provisions the topics, queues, subscriptions, tables, S3 buckets and Kinesis streams of every stack, polls each SQS and Kinesis event source (and RabbitMQ, with --rabbitmq-url) into its bundled handler, and runs until Ctrl-C (or --duration). Prints the endpoints to point `fanout publish --endpoint` and the SDK at, then the handlers\' log lines, each marked [function name].',
   options: {
     'cdk-out': { type: 'string', value: 'DIR', description: 'the cloud assembly to run (default: cdk.out)' },
     app: { type: 'string', value: 'COMMAND', description: 'synthesize this CDK app command first (as in cdk.json "app") into --cdk-out' },
@@ -107,6 +107,7 @@ function describe(deployment: LocalDeployment): string {
     for (const topic of provisioned.topics.values()) lines.push(`  topic  ${topic.arn}`);
     for (const queue of provisioned.queues.values()) lines.push(`  queue  ${queue.url}`);
     for (const table of provisioned.tables.values()) lines.push(`  table  ${table}`);
+    for (const bucket of provisioned.buckets.values()) lines.push(`  bucket ${bucket}`);
     for (const stream of provisioned.streams.values()) lines.push(`  stream ${stream.arn}`);
     for (const source of provisioned.eventSources) lines.push(`  lambda ${source.function.name} ← ${source.queue.name} (batch ${source.batchSize})`);
     for (const source of provisioned.streamEventSources) lines.push(`  lambda ${source.function.name} ← stream ${source.stream.name} (${source.startingPosition}, batch ${source.batchSize})`);
