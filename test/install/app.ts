@@ -1,11 +1,12 @@
-// A fresh user app: one fan-out topic, one consumer whose handler is a NodejsFunction written with
-// @cdk-fanout/runtime and bundled by the app's local esbuild (no Docker). Run from the app folder
+// A fresh user app: one fan-out topic with a payload bucket for large messages, one consumer whose
+// handler is a NodejsFunction written with @cdk-fanout/runtime and bundled by the app's local
+// esbuild (no Docker). Run from the app folder
 // after `tsc -p tsconfig.app.json`: `CDK_OUTDIR=cdk.out node build/app.js`.
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { FanOutTopic, IdempotencyTable } from 'cdk-fanout';
+import { FanOutTopic, IdempotencyTable, PayloadBucket } from 'cdk-fanout';
 
 const root = path.join(__dirname, '..');
 const app = new App({
@@ -30,7 +31,8 @@ const billing = new NodejsFunction(stack, 'BillingHandler', {
 });
 
 const table = new IdempotencyTable(stack, 'Idempotency');
-const orders = new FanOutTopic(stack, 'Orders', { topicName: 'orders' });
+const payloads = new PayloadBucket(stack, 'Payloads');
+const orders = new FanOutTopic(stack, 'Orders', { topicName: 'orders', payloadBucket: payloads });
 orders.addConsumer('Billing', {
   handler: billing,
   eventTypes: ['order.created'],
