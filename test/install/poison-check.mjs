@@ -5,11 +5,11 @@
 // idempotency table. Then, on the same emulators, claim checks and environments through the
 // published packages: the installed Publisher (environment dev, a payload bucket on fauxqs's S3)
 // publishes two 300 KiB orders and one stamped prod to a topic with a raw subscription; the object
-// of one is deleted; the `--claim-check` bundle (environment dev) reads the queue's messages as
+// of one is deleted; each `--claim-check` bundle (environment dev) reads the queue's messages as
 // Lambda hands them over: the kept order reaches its handler whole and once (again on
 // redelivery: a duplicate), the deleted one is poison `payload-missing` (pointer intact, shown as
 // missing by `fanout dlq inspect`), the prod one `wrong-environment`.
-// Usage: node poison-check.mjs --claim-check <bundle> <bundle>...
+// Usage: node poison-check.mjs [--claim-check <bundle>]... <bundle>...
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,10 +24,10 @@ import { Publisher } from '@cdk-fanout/runtime/publisher';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs } from '@cdk-fanout/local';
 
 const args = process.argv.slice(2);
-const claimCheckAt = args.indexOf('--claim-check');
-const claimCheckBundle = claimCheckAt === -1 ? undefined : args.splice(claimCheckAt, 2)[1];
+const claimCheckBundles = [];
+for (let at = args.indexOf('--claim-check'); at !== -1; at = args.indexOf('--claim-check')) claimCheckBundles.push(args.splice(at, 2)[1]);
 const bundles = args;
-if (bundles.length === 0 || !claimCheckBundle) throw new Error('usage: node poison-check.mjs --claim-check <bundle> <bundle>...');
+if (bundles.length === 0 || claimCheckBundles.includes(undefined)) throw new Error('usage: node poison-check.mjs [--claim-check <bundle>]... <bundle>...');
 const TABLE = 'install-test-idempotency';
 
 const emulators = [];
@@ -92,7 +92,7 @@ try {
     assert.equal(Item?.status?.S, 'COMPLETED', `${name}: idempotency record of the valid envelope: ${JSON.stringify(Item)}`);
     console.log(`  ${name}: { batchItemFailures: [] }; DLQ: ${reasonsOf(dead)}; valid envelope COMPLETED (${seconds(started)})`);
   }
-  await claimCheckRoundTrip(claimCheckBundle, { fauxqs, sqs, ddb, dlqUrl, baseEnv, clientConfig });
+  if (claimCheckBundles.length > 0) await claimCheckRoundTrips(claimCheckBundles, { fauxqs, sqs, ddb, dlqUrl, baseEnv, clientConfig });
   sqs.destroy();
   ddb.destroy();
 } finally {
@@ -103,9 +103,7 @@ try {
  * Claim checks and environments, end to end through the published packages (see the top). The
  * orders are 300 KiB: over the publisher's 256 KiB threshold, so their bodies go through S3.
  */
-async function claimCheckRoundTrip(bundle, { fauxqs, sqs, ddb, dlqUrl, baseEnv, clientConfig }) {
-  const started = performance.now();
-  const name = path.basename(bundle);
+async function claimCheckRoundTrips(bundles, { fauxqs, sqs, ddb, dlqUrl, baseEnv, clientConfig }) {
   const s3 = new S3Client({ ...clientConfig, endpoint: fauxqs.endpoint, forcePathStyle: true });
   const sns = new SNSClient({ ...clientConfig, endpoint: fauxqs.endpoint });
   const bucket = 'install-test-payloads';
@@ -114,10 +112,18 @@ async function claimCheckRoundTrip(bundle, { fauxqs, sqs, ddb, dlqUrl, baseEnv, 
   const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'large-orders' }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
-
   const publisher = (environment) => new Publisher({ topicArn, source: 'install-test', environment, client: sns, largePayloads: { bucket, client: s3 } });
+  for (const bundle of bundles) await claimCheckRoundTrip(bundle, { s3, sqs, ddb, dlqUrl, baseEnv, fauxqs, bucket, queueUrl, publisher });
+  s3.destroy();
+  sns.destroy();
+}
+
+/** One bundle's round trip: two 300 KiB orders (one object deleted) and a prod order, through the topic to the bundle. */
+async function claimCheckRoundTrip(bundle, { s3, sqs, ddb, dlqUrl, baseEnv, fauxqs, bucket, queueUrl, publisher }) {
+  const started = performance.now();
+  const name = path.basename(bundle);
   const order = (orderId) => ({ orderId, lines: Array.from({ length: 300 }, (_, i) => `${orderId} line ${i} `.padEnd(1024, 'x')) });
-  const kept = order('o-kept');
+  const kept = order(`o-kept-${name}`);
   const dev = publisher('dev');
   const keptId = (await dev.publish('order.created', kept)).envelope.id;
   await dev.publish('order.created', order('o-deleted'));
@@ -139,9 +145,9 @@ async function claimCheckRoundTrip(bundle, { fauxqs, sqs, ddb, dlqUrl, baseEnv, 
 
   const env = { ...baseEnv, FANOUT_CONSUMER_NAME: 'large-orders', FANOUT_ENVIRONMENT: 'dev', AWS_ENDPOINT_URL_S3: fauxqs.endpoint, AWS_ENDPOINT_URL_SNS: fauxqs.endpoint };
   const records = messages.map((m) => record(m.MessageId, m.Body, m.MessageAttributes));
-  const first = await invoke(bundle, 'event-large-orders.json', { Records: records }, env);
+  const first = await invoke(bundle, `event-${name}.json`, { Records: records }, env);
   const keptRecord = records[messages.findIndex((m, i) => pointers[i]?.key === keptPointer.key)];
-  const again = await invoke(bundle, 'event-large-orders-again.json', { Records: [keptRecord] }, env);
+  const again = await invoke(bundle, `event-${name}-again.json`, { Records: [keptRecord] }, env);
 
   const received = [first.output, again.output].flatMap((output) => output.split('\n')).filter((l) => l.includes('"large order received"')).map((l) => JSON.parse(l));
   assert.equal(received.length, 1, `the kept order reaches the handler exactly once over both invocations; handler output:\n${first.output}\n${again.output}`);
@@ -164,8 +170,6 @@ async function claimCheckRoundTrip(bundle, { fauxqs, sqs, ddb, dlqUrl, baseEnv, 
   assert.match(byReason['wrong-environment']?.MessageAttributes?.['fanout.error']?.StringValue ?? '', /"prod"/, `DLQ: ${reasonsOf(dead)}`);
   console.log(`  ${name} (environment dev): 300 KiB order offloaded to s3://${bucket}/${keptPointer.key.replace(/[^/]+$/, '…')} and read back once (a redelivery is a duplicate); `
     + `deleted object -> DLQ payload-missing (fanout dlq inspect: missing); prod envelope -> DLQ wrong-environment (${seconds(started)})`);
-  s3.destroy();
-  sns.destroy();
 }
 
 /** The two pointers, the kept order's first: its object is the one that holds the kept envelope. */
