@@ -1,10 +1,15 @@
-// The README's runtime and local examples for large messages, RabbitMQ and the local deployment,
+// The README's runtime and local examples for large messages, the SQS, Kinesis and Kafka
+// publishers (which take largePayloads too), RabbitMQ and the local deployment,
 // as written there, against the installed @cdk-fanout/runtime and @cdk-fanout/local (strict,
 // skipLibCheck: false; tsconfig.entry-points.json). An ES module: the examples await at top level.
 // Only type-checked, never run. What the README leaves to the reader is declared first.
 import { z } from 'zod';
 import { connect } from 'amqplib';
 import { Publisher } from '@cdk-fanout/runtime/publisher';
+import { SqsPublisher } from '@cdk-fanout/runtime/sqs-publisher';
+import { KinesisPublisher } from '@cdk-fanout/runtime/kinesis-publisher';
+import { KafkaPublisher } from '@cdk-fanout/runtime/kafka-publisher';
+import { Kafka } from 'kafkajs';
 import { consumeRabbitMq, declareTopology, RabbitMqPublisher } from '@cdk-fanout/runtime/rabbitmq';
 import { LocalDeployment } from '@cdk-fanout/local';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -20,6 +25,30 @@ const publisher = new Publisher({
   largePayloads: { bucket: 'orders-payloads', thresholdBytes: 256 * 1024 },
 });
 await publisher.publish('order.created', bigOrder); // over 256 KiB: S3 first, then the pointer
+
+// "Publishing to SQS, Kinesis and Kafka"
+export async function otherPublishers() {
+  // A work queue, point to point (FIFO: messageGroupId required, as on a FIFO topic).
+  const refunds = new SqsPublisher({ queueUrl: process.env.REFUNDS_QUEUE_URL!, source: 'order-service' });
+  await refunds.publish('refund.requested', { orderId: 'o-1', amount: 12.5 });
+
+  // A stream: the partition key is the entity's id, so one order's records stay in order on one shard.
+  const stream = new KinesisPublisher({ streamArn: process.env.ORDERS_STREAM_ARN!, source: 'order-service' });
+  const results = await stream.publishBatch([
+    { type: 'order.created', data: { orderId: 'o-1' }, partitionKey: 'o-1' },
+    { type: 'order.paid', data: { orderId: 'o-1' }, partitionKey: 'o-1' },
+  ]);
+
+  // A topic: the key is the entity's id (one key, one partition, in order).
+  const kafka = new Kafka({ clientId: 'order-service', brokers: process.env.KAFKA_BROKERS!.split(',') /* , ssl, sasl */ });
+  const orders = new KafkaPublisher({ kafka, topic: 'orders', source: 'order-service' });
+  await orders.publish('order.created', { orderId: 'o-1' }, { key: 'o-1' });
+  await orders.disconnect(); // when the service stops
+
+  // Large bodies through S3, the same option on every publisher.
+  const large = new SqsPublisher({ queueUrl: process.env.REFUNDS_QUEUE_URL!, source: 'order-service', largePayloads: { bucket: 'orders-payloads' } });
+  return { results, large };
+}
 
 // "RabbitMQ"
 export async function rabbitMq() {
