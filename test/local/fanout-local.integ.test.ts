@@ -23,7 +23,7 @@ describe('fanout local', () => {
     const cdkOut = synthTestApp({ consumers: [{ id: 'Billing' }] });
     const result = await fanout('local', '--cdk-out', cdkOut, '--duration', '1', ...emulators());
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain(`fauxqs (SNS, SQS): ${process.env.FANOUT_TEST_FAUXQS_ENDPOINT}`);
+    expect(result.stdout).toContain(`fauxqs (SNS, SQS, S3): ${process.env.FANOUT_TEST_FAUXQS_ENDPOINT}`);
     expect(result.stdout).toMatch(/topic {2}arn:aws:sns:us-east-1:000000000000:E2e-OrdersTopic/);
     expect(result.stdout).toMatch(/lambda E2e-BillingHandler\S* ← E2eOrdersBilling\S* \(batch 10\)/);
     expect(result.stdout).toMatch(/skipped \(no local stand-in\): .*AWS::CloudWatch::Alarm ×4/);

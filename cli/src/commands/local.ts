@@ -98,7 +98,7 @@ function handlerLines(functionName: string, text: string): string {
 
 function describe(deployment: LocalDeployment): string {
   const lines = [
-    `fauxqs (SNS, SQS): ${deployment.endpoints.fauxqs}`,
+    `fauxqs (SNS, SQS, S3): ${deployment.endpoints.fauxqs}`,
     `DynamoDB Local:    ${deployment.endpoints.dynamodb}`,
     ...(deployment.endpoints.kinesis ? [`kinesalite:        ${deployment.endpoints.kinesis}`] : []),
   ];
