@@ -33,6 +33,9 @@ export const ENVIRONMENT_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 /** Tag on every resource of a construct given an environment. */
 export const TAG_ENVIRONMENT = 'fanout:environment';
 
+/** S3 bucket names: 3 to 63 lower-case letters, digits, dots and dashes, starting and ending with a letter or digit (the payload bucket). */
+export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
 /**
  * Claim check, in the format of AWS's extended client libraries (Java and Python), so their
  * consumers read our offloaded messages and we read theirs: the body is

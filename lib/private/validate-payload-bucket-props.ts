@@ -2,10 +2,8 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type { PayloadBucketProps } from '../payload-bucket';
 import { ENVIRONMENT_RULE, environmentName } from './environment';
 import { awsManagedKeyAlias } from './encryption';
+import { BUCKET_NAME_PATTERN } from './names';
 import { knownSeconds, ValidationRule } from './validation';
-
-/** S3's bucket names: 3 to 63 lower-case letters, digits, dots and dashes, starting and ending with a letter or digit. */
-const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** The bucket's name with its environment prefix, when known at synth time. */
 const knownBucketName = (props: PayloadBucketProps) =>

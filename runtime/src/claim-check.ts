@@ -7,7 +7,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describeValue } from './describe-value.js';
 import type { Envelope } from './envelope.js';
-import { ATTRIBUTE_EXTENDED_PAYLOAD_SIZE, ENV_PAYLOAD_BUCKET } from './names.js';
+import { ATTRIBUTE_EXTENDED_PAYLOAD_SIZE, BUCKET_NAME_PATTERN, ENV_PAYLOAD_BUCKET } from './names.js';
 import { integerInRange } from './option-range.js';
 import { payloadKey, pointerBody, type PayloadPointer } from './payload-pointer.js';
 import { S3PayloadStore, type PayloadStore } from './payload-store.js';
@@ -85,7 +85,7 @@ export class ClaimCheck {
     }
     const given = options || undefined;
     const bucket = options === false ? undefined : given?.bucket ?? (env[ENV_PAYLOAD_BUCKET] || undefined);
-    if (bucket !== undefined && (typeof bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))) {
+    if (bucket !== undefined && (typeof bucket !== 'string' || !BUCKET_NAME_PATTERN.test(bucket))) {
       const from = given?.bucket === undefined ? `the environment variable ${ENV_PAYLOAD_BUCKET}` : 'largePayloads.bucket';
       throw new Error(`${owner}: ${from} must be an S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-'), got ${describeValue(bucket)}`);
     }
