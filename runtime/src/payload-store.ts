@@ -6,6 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { defaultClientConfig } from './client-config.js';
 import type { PayloadPointer } from './payload-pointer.js';
 import { PoisonMessageError } from './poison-message-error.js';
+import { payloadReadFailure, s3ErrorText } from './payload-read-failure.js';
 import { loadS3Module } from './s3-module.js';
 
 /** Writes and reads claim-checked bodies. */
@@ -49,29 +50,14 @@ export class S3PayloadStore implements PayloadStore {
   }
 }
 
-/** S3 error names no retry can fix, and the poison reason each means. */
-const PERMANENT_ERRORS: Readonly<Record<string, 'payload-missing' | 'payload-unreadable'>> = {
-  NoSuchKey: 'payload-missing',
-  NoSuchBucket: 'payload-missing',
-  NotFound: 'payload-missing',
-  AccessDenied: 'payload-unreadable',
-  Forbidden: 'payload-unreadable',
-  AllAccessDisabled: 'payload-unreadable',
-  InvalidObjectState: 'payload-unreadable',
-};
-
 /**
- * What a failed read of a claim check means: poison when the object is gone or S3 refuses it (by
- * the error's name, or a 404/403 status), else the error to retry (throttling, 5xx, timeouts,
- * connection errors), with the pointer in its message.
+ * What a failed read of a claim check means: poison when the object is gone or S3 refuses it
+ * (`payloadReadFailure`), else the error to retry, with the pointer in its message.
  */
 export function payloadReadError(pointer: PayloadPointer, error: unknown): Error {
-  const { name, message, $metadata } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  const status = $metadata?.httpStatusCode;
-  const reason = (typeof name === 'string' ? PERMANENT_ERRORS[name] : undefined)
-    ?? (status === 404 ? 'payload-missing' : status === 403 ? 'payload-unreadable' : undefined);
+  const reason = payloadReadFailure(error);
   const where = `s3://${pointer.bucket}/${pointer.key}`;
-  const detail = `${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? message : String(error)}`;
+  const detail = s3ErrorText(error);
   if (reason === 'payload-missing') return new PoisonMessageError(reason, `the claim-checked body at ${where} does not exist (${detail}): it expired or was deleted before the message was read`, { cause: error });
   if (reason === 'payload-unreadable') return new PoisonMessageError(reason, `the claim-checked body at ${where} cannot be read (${detail}): grant this consumer s3:GetObject on the payload bucket`, { cause: error });
   return new Error(`reading the claim-checked body at ${where} failed (${detail}); will be retried`, { cause: error });

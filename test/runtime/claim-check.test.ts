@@ -14,6 +14,7 @@ import { ClaimCheck, placeWithAttributes, placeWithHeaders } from '../../runtime
 import { resolveEnvironment, wrongEnvironment } from '../../runtime/src/environment';
 import { readInbound } from '../../runtime/src/inbound-record';
 import { payloadKey, pointerBody, readPointer } from '../../runtime/src/payload-pointer';
+import { payloadReadFailure, s3ErrorText } from '../../runtime/src/payload-read-failure';
 import { payloadReadError } from '../../runtime/src/payload-store';
 import { PoisonMessageError } from '../../runtime/src/poison-message-error';
 import { stringAttributes } from '../../runtime/src/publish-envelope';
@@ -153,6 +154,15 @@ describe('reading a claim check that failed', () => {
     const error = payloadReadError(pointer, s3Error(name, status));
     expect(error).not.toBeInstanceOf(PoisonMessageError);
     expect(error.message).toMatch(/^reading the claim-checked body at s3:\/\/payloads\/prod\/order\.created\/k failed \(.+\); will be retried$/);
+  });
+
+  test('the judgement alone (what fanout dlq inspect shows): a status without a name, a name without a status, neither', () => {
+    expect(payloadReadFailure({ $metadata: { httpStatusCode: 404 } })).toBe('payload-missing');
+    expect(payloadReadFailure({ name: 'AccessDenied' })).toBe('payload-unreadable');
+    expect(payloadReadFailure(new Error('socket hang up'))).toBeUndefined();
+    expect(payloadReadFailure('not an error')).toBeUndefined();
+    expect(s3ErrorText(s3Error('SlowDown', 503))).toBe('SlowDown: SlowDown happened');
+    expect(s3ErrorText('boom')).toBe('Error: boom');
   });
 });
 

@@ -4,6 +4,7 @@
  * shown as such; nothing here throws, and no object is ever deleted.
  */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { payloadReadFailure, s3ErrorText } from '@cdk-fanout/runtime/envelope';
 import { envelopeFields, type DlqPayload, type DlqRow } from './dlq-row';
 
 /** What S3 says about a pointer's object: its size, and its body when `withBody`. */
@@ -18,10 +19,9 @@ export async function readPayload(s3: S3Client, payload: DlqPayload, withBody: b
     const head = await s3.send(new HeadObjectCommand(where));
     return { ...payload, ...(head.ContentLength === undefined ? {} : { size: head.ContentLength }) };
   } catch (error) {
-    const { name, message, $metadata } = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    // HeadObject's 404 carries no error code: NotFound is all the SDK can name.
-    if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || $metadata?.httpStatusCode === 404) return { ...payload, missing: true };
-    return { ...payload, readError: `${name ?? 'Error'}: ${message ?? String(error)}` };
+    // Judged as the consumer judges it, so `missing` here is what the consumer dead-lettered as payload-missing.
+    if (payloadReadFailure(error) === 'payload-missing') return { ...payload, missing: true };
+    return { ...payload, readError: s3ErrorText(error) };
   }
 }
 
