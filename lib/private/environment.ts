@@ -4,7 +4,7 @@ import { ENVIRONMENT_PATTERN, TAG_ENVIRONMENT } from './names';
 import { ValidationRule } from './validation';
 
 /** What joins an environment and a physical name: `dev-alice-orders`. */
-export const ENVIRONMENT_NAME_SEPARATOR = '-';
+const ENVIRONMENT_NAME_SEPARATOR = '-';
 
 /** An environment usable at synth time: a literal matching ENVIRONMENT_PATTERN. */
 export function isValidEnvironment(environment: string): boolean {

@@ -8,9 +8,9 @@ export const SNS_MAX_MESSAGE_SIZE = 1_048_576;
 /** SQS's largest message (bytes): a dead-letter queue takes what its queue took plus the runtime's reason attributes. */
 export const SQS_MAX_MESSAGE_SIZE = 1_048_576;
 /** Above 256 KiB, SNS delivers to at most this many subscriptions ... */
-export const LARGE_MESSAGE_MAX_SUBSCRIPTIONS = 100;
+const LARGE_MESSAGE_MAX_SUBSCRIPTIONS = 100;
 /** ... with these protocols only. */
-export const LARGE_MESSAGE_PROTOCOLS: readonly string[] = ['sqs', 'lambda', 'firehose'];
+const LARGE_MESSAGE_PROTOCOLS: readonly string[] = ['sqs', 'lambda', 'firehose'];
 
 /** One subscription of a topic in the app, as the size checks see it. */
 interface TopicSubscription {

@@ -38,9 +38,9 @@ export interface LargePayloadOptions {
 }
 
 /** The default threshold: what the extended clients use, and SNS and SQS accept from any topic or queue. */
-export const DEFAULT_THRESHOLD_BYTES = 256 * 1024;
+const DEFAULT_THRESHOLD_BYTES = 256 * 1024;
 /** The lowest threshold: below it a pointer would barely be smaller than the body. */
-export const MIN_THRESHOLD_BYTES = 1024;
+const MIN_THRESHOLD_BYTES = 1024;
 
 /** A body on its way to S3, and where. */
 export interface PendingUpload {

@@ -47,6 +47,9 @@ export function readPointer(value: unknown): PayloadPointer | undefined {
   return { bucket, key };
 }
 
+/** The first segment of keys written without an environment. */
+const DEFAULT_KEY_SCOPE = 'default';
+
 /**
  * A new object key for a body: scoped by environment (`default` without one) and event type, then
  * a random UUID, so keys cannot be guessed and a bucket policy or lifecycle rule can select a scope.
@@ -54,6 +57,3 @@ export function readPointer(value: unknown): PayloadPointer | undefined {
 export function payloadKey(environment: string | undefined, type: string): string {
   return `${environment ?? DEFAULT_KEY_SCOPE}/${type}/${randomUUID()}`;
 }
-
-/** The first segment of keys written without an environment. */
-export const DEFAULT_KEY_SCOPE = 'default';

@@ -11,7 +11,7 @@ const STATUS_DEAD_LETTERED = 'DEAD_LETTERED';
 const MARK_SUFFIX = '#dead-lettered';
 
 /** How a record came from RabbitMQ: its `message-id` property, and whether the broker delivered it before. */
-export interface RabbitMqDelivery {
+interface RabbitMqDelivery {
   readonly messageId: string;
   readonly redelivered: boolean;
 }
@@ -20,7 +20,7 @@ export interface RabbitMqDelivery {
  * The RabbitMQ delivery a record came from (Lambda's event or `consumeRabbitMq`), when the message
  * carries a `message-id` property: without one nothing identifies it across redeliveries.
  */
-export function rabbitMqDeliveryOf(record: SQSRecord): RabbitMqDelivery | undefined {
+function rabbitMqDeliveryOf(record: SQSRecord): RabbitMqDelivery | undefined {
   const event = rabbitMqMessageOf(record)?.message;
   const amqp = amqpMessageOf(record);
   const messageId = event ? event.basicProperties?.messageId : amqp?.properties.messageId;

@@ -18,7 +18,7 @@ export { PUBLISHER_OPTION_RANGES } from './publisher-options.js';
 /** SNS's limit for one message, attributes included, and for all messages of one PublishBatch together. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 /** The most a topic accepts when its `MaximumMessageSize` is raised: the highest `largePayloads.thresholdBytes`. */
-export const SNS_MAX_THRESHOLD_BYTES = 1024 * 1024;
+const SNS_MAX_THRESHOLD_BYTES = 1024 * 1024;
 /** SNS's limit of entries in one PublishBatch. */
 export const MAX_BATCH_ENTRIES = 10;
 

@@ -16,7 +16,7 @@ import { resolveEnvironment } from './environment.js';
 /** SQS's limit for one message, attributes included, and for all messages of one SendMessageBatch together. */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
 /** The most a queue accepts when its `MaximumMessageSize` is raised: the highest `largePayloads.thresholdBytes`. */
-export const SQS_MAX_THRESHOLD_BYTES = 1024 * 1024;
+const SQS_MAX_THRESHOLD_BYTES = 1024 * 1024;
 /** SQS's limit of entries in one SendMessageBatch. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
 

@@ -13,7 +13,7 @@ import { TimeoutError, withTimeout } from './timeout.js';
 /** The same 256 KiB every cdk-fanout publisher keeps, so a message can move between brokers and queues. */
 const RABBITMQ_LIMIT: SizeLimit = { bytes: 256 * 1024, name: 'the limit cdk-fanout keeps on every queue', counted: 'with its headers' };
 /** The highest `largePayloads.thresholdBytes`: RabbitMQ 4's default `max_message_size` (3.x allowed 128 MiB). */
-export const RABBITMQ_MAX_THRESHOLD_BYTES = 16 * 1024 * 1024;
+const RABBITMQ_MAX_THRESHOLD_BYTES = 16 * 1024 * 1024;
 
 export interface RabbitMqPublisherOptions {
   /** The connection (`await amqplib.connect(url)`); the publisher opens its confirm channel on it, and a new one when the broker closes it. */
