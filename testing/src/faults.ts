@@ -18,6 +18,8 @@ export type FaultRule = (attempt: Attempt) => boolean;
 /** How many faults a middleware injected, and into which attempts. */
 export interface InjectedFaults {
   count(): number;
+  /** How many attempts the rule was asked about (for lost responses: the successful ones). */
+  considered(): number;
   readonly attempts: Attempt[];
 }
 
@@ -29,10 +31,12 @@ export interface InjectedFaults {
  */
 export function loseResponses(client: { middlewareStack: unknown }, when: FaultRule): InjectedFaults {
   const attempts: Attempt[] = [];
+  let considered = 0;
   stackOf(client).add(
     (next, context) => async (args) => {
       const result = await next(args);
       const attempt = attemptOf(context.commandName as string, args);
+      considered++;
       if (when(attempt)) {
         attempts.push(attempt);
         throw Object.assign(new Error(`injected: the response to ${attempt.command} (attempt ${attempt.attempt}) was lost after the write was applied`), {
@@ -46,7 +50,7 @@ export function loseResponses(client: { middlewareStack: unknown }, when: FaultR
     // Normal priority in finalizeRequest runs inside the SDK's retry middleware: once per attempt.
     { step: 'finalizeRequest', name: uniqueName('loseResponses') },
   );
-  return { count: () => attempts.length, attempts };
+  return { count: () => attempts.length, considered: () => considered, attempts };
 }
 
 /**
@@ -55,9 +59,11 @@ export function loseResponses(client: { middlewareStack: unknown }, when: FaultR
  */
 export function throttleRequests(client: { middlewareStack: unknown }, when: FaultRule): InjectedFaults {
   const attempts: Attempt[] = [];
+  let considered = 0;
   stackOf(client).add(
     (next, context) => async (args) => {
       const attempt = attemptOf(context.commandName as string, args);
+      considered++;
       if (when(attempt)) {
         attempts.push(attempt);
         throw Object.assign(new Error(`injected: rate of requests exceeds the allowed throughput (${attempt.command}, attempt ${attempt.attempt})`), {
@@ -71,7 +77,7 @@ export function throttleRequests(client: { middlewareStack: unknown }, when: Fau
     },
     { step: 'finalizeRequest', name: uniqueName('throttleRequests') },
   );
-  return { count: () => attempts.length, attempts };
+  return { count: () => attempts.length, considered: () => considered, attempts };
 }
 
 /** A rule that strikes `rate` of the attempts it is asked about, replayably: the same seed strikes the same attempts. */
