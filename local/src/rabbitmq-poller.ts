@@ -86,38 +86,43 @@ export class RabbitMqPoller {
     // Reported through the channel's close; without a listener an 'error' event would end the process.
     connection.on('error', () => undefined);
     try {
-      const channel = await connection.createChannel();
-      channel.on('error', () => undefined);
-      await channel.checkQueue(this.mapping.queue).catch((error: Error) => {
-        throw new Error(`${what}: the broker has no ${this.where} (${error.message.split(';')[0]}); declare it first (fanout rabbitmq declare, or declareTopology)`, { cause: error });
-      });
-      const subscription: Subscription = { connection, channel, buffer: [], open: true };
-      channel.on('close', () => {
-        subscription.open = false;
-        this.wake?.();
-      });
-      // No more than a batch delivered and not acknowledged: the next batch waits for this one, as with one Lambda poller.
-      await channel.prefetch(this.mapping.batchSize);
-      const { consumerTag } = await channel.consume(this.mapping.queue, (message) => {
-        if (message === null) {
-          void channel.close().catch(() => undefined);
-          return;
-        }
-        subscription.buffer.push(message);
-        this.wake?.();
-      }, { noAck: false });
-      subscription.consumerTag = consumerTag;
-      return subscription;
+      return await answered(this.consume(connection, what), `${what}: subscribing to ${this.where}`);
     } catch (error) {
-      await connection.close().catch(() => undefined);
+      await answered(connection.close(), `${what}: closing the connection`).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Opens a channel on `connection`, checks the queue, and consumes it with a prefetch of one batch. */
+  private async consume(connection: ChannelModel, what: string): Promise<Subscription> {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    await channel.checkQueue(this.mapping.queue).catch((error: Error) => {
+      throw new Error(`${what}: the broker has no ${this.where} (${error.message.split(';')[0]}); declare it first (fanout rabbitmq declare, or declareTopology)`, { cause: error });
+    });
+    const subscription: Subscription = { connection, channel, buffer: [], open: true };
+    channel.on('close', () => {
+      subscription.open = false;
+      this.wake?.();
+    });
+    // No more than a batch delivered and not acknowledged: the next batch waits for this one, as with one Lambda poller.
+    await channel.prefetch(this.mapping.batchSize);
+    const { consumerTag } = await channel.consume(this.mapping.queue, (message) => {
+      if (message === null) {
+        void channel.close().catch(() => undefined);
+        return;
+      }
+      subscription.buffer.push(message);
+      this.wake?.();
+    }, { noAck: false });
+    subscription.consumerTag = consumerTag;
+    return subscription;
   }
 
   private async close(subscription: Subscription | undefined): Promise<void> {
     if (!subscription) return;
     subscription.open = false;
-    await subscription.connection.close().catch(() => undefined);
+    await answered(subscription.connection.close(), `local RabbitMQ event source ${this.mapping.logicalId}: closing the connection`).catch(() => undefined);
   }
 
   private async poll(): Promise<void> {
@@ -190,5 +195,19 @@ export class RabbitMqPoller {
     await Promise.race([woken, delay(Math.max(0, ms), undefined, { signal: controller.signal }).catch(() => undefined)]);
     controller.abort();
     this.wake = undefined;
+  }
+}
+
+/** What `operation` gives, or an error naming `what` once the broker has not answered within BROKER_TIMEOUT_MS. */
+async function answered<T>(operation: Promise<T>, what: string): Promise<T> {
+  const controller = new AbortController();
+  const timedOut = delay(BROKER_TIMEOUT_MS, undefined, { signal: controller.signal }).then(() => {
+    throw new Error(`${what}: the broker did not answer within ${BROKER_TIMEOUT_MS} ms`);
+  });
+  try {
+    return await Promise.race([operation, timedOut]);
+  } finally {
+    controller.abort();
+    timedOut.catch(() => undefined);
   }
 }
