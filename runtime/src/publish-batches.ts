@@ -6,6 +6,7 @@
  * publishers differ only in how one call is made and read (`sendOnce`).
  */
 import type { AttemptBudget, PublishFailure } from './publisher-attempts.js';
+import { backoffCeilingMs } from './retry-delay.js';
 import { sleep } from './sleep.js';
 
 /** The longest wait between two of a publisher's retries. */
@@ -170,7 +171,7 @@ export function chunkBySize(sizes: readonly number[], maxEntries: number, maxByt
 
 /** Full jitter over the base delay doubled each retry (`round` 2 is the first retry), at most 60 s. */
 export function backoff(retryBaseDelayMs: number, round: number): Promise<void> {
-  return sleep(Math.random() * Math.min(MAX_RETRY_DELAY_MS, retryBaseDelayMs * 2 ** (round - 2)));
+  return sleep(Math.random() * backoffCeilingMs(retryBaseDelayMs, round - 1, MAX_RETRY_DELAY_MS));
 }
 
 /** Thrown by a batch publisher's `publish` when its one entry failed: the entry's code and whether it was the sender's fault. */

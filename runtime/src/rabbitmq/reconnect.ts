@@ -4,6 +4,7 @@
  */
 import { describeValue } from '../describe-value.js';
 import { integerInRange } from '../option-range.js';
+import { backoffCeilingMs } from '../retry-delay.js';
 
 /** How `consumeRabbitMq` resumes when its channel closes unexpectedly (see `ConsumeRabbitMqOptions.reconnect`). */
 export interface RabbitMqReconnectOptions {
@@ -62,7 +63,7 @@ export function resolveReconnectOptions(owner: string, value: RabbitMqReconnectO
  * once, and consumers that lost the same broker spread out).
  */
 export function reconnectDelayMs(attempt: number, options: Pick<ResolvedReconnect, 'initialDelayMs' | 'maxDelayMs'>, random: () => number): number {
-  const ceiling = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.min(attempt - 1, 30));
+  const ceiling = backoffCeilingMs(options.initialDelayMs, attempt, options.maxDelayMs);
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
