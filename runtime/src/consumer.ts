@@ -35,7 +35,7 @@ export function createConsumer<H extends Record<string, unknown>>(options: Creat
   const pipeline = new ConsumerPipeline(config, options.handlers as Readonly<Record<string, TypeHandler>>, options.logger ?? createJsonLogger(), {
     store: config.idempotency && new IdempotencyStore(config.idempotency.client, config.idempotency.tableName),
     deadLetters: config.deadLetter && new DeadLetterQueue(config.deadLetter.client, config.deadLetter.queueUrl),
-    poisonMarks: config.idempotency && new PoisonMarks(config.idempotency.client, config.idempotency.tableName, idempotencyKeyPrefix(config.consumerName ?? '', config.environment), config.idempotency.expiresAfterSeconds),
+    poisonMarks: config.idempotency && new PoisonMarks(config.idempotency.client, config.idempotency.tableName, idempotencyKeyPrefix(config.consumerName ?? '', config.environment), config.idempotency.expiresAfterSeconds, systemClock),
     clock: systemClock,
   });
   return ((event: unknown, context?: LambdaContextLike) => pipeline.run(event, context)) as ConsumerHandler;

@@ -1,5 +1,6 @@
 import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
+import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './names.js';
 import { amqpMessageOf } from './rabbitmq/record.js';
@@ -45,6 +46,7 @@ export class PoisonMarks {
     private readonly tableName: string,
     private readonly keyPrefix: string,
     private readonly expiresAfterSeconds: number,
+    private readonly clock: Clock,
   ) {}
 
   /** Whether an earlier delivery of this redelivered record sent it to the DLQ. A failed read answers no: a second copy, never a lost one. */
@@ -57,7 +59,7 @@ export class PoisonMarks {
         Key: { [IDEMPOTENCY_PARTITION_KEY]: { S: this.keyOf(delivery) } },
         ConsistentRead: true,
       }));
-      return Item !== undefined && Number(Item[IDEMPOTENCY_TTL_ATTRIBUTE]?.N) > Date.now() / 1000;
+      return Item !== undefined && Number(Item[IDEMPOTENCY_TTL_ATTRIBUTE]?.N) > this.clock.now() / 1000;
     } catch (error) {
       log.warn('could not read whether this poison message was sent to the dead-letter queue before: sending it', { error });
       return false;
@@ -74,7 +76,7 @@ export class PoisonMarks {
         Item: {
           [IDEMPOTENCY_PARTITION_KEY]: { S: this.keyOf(delivery) },
           status: { S: STATUS_DEAD_LETTERED },
-          [IDEMPOTENCY_TTL_ATTRIBUTE]: { N: String(Math.ceil(Date.now() / 1000) + this.expiresAfterSeconds) },
+          [IDEMPOTENCY_TTL_ATTRIBUTE]: { N: String(Math.ceil(this.clock.now() / 1000) + this.expiresAfterSeconds) },
         },
       }));
     } catch (error) {
