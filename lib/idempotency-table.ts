@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { idempotencyKeyPrefix, IDEMPOTENCY_PARTITION_KEY, IDEMPOTENCY_TTL_ATTRIBUTE } from './private/names';
 import type { IConsumer } from './consumer-base';
 import { keysAlreadyOwnedMessage, validateConsumerName } from './private/consumer-name';
-import { environmentName, isValidEnvironment, tagEnvironment } from './private/environment';
+import { environmentName, ENVIRONMENT_RULE, tagEnvironment } from './private/environment';
 import { claimPhysicalNames, NameScope } from './private/physical-names';
 import { IDEMPOTENCY_TABLE_RULES } from './private/validate-idempotency-table-props';
 import { validateAllProps } from './private/validation';
@@ -160,8 +160,8 @@ export class IdempotencyTable extends Construct {
 
   private grantKeys(grantee: iam.IGrantable, consumerName: string, environment: string | undefined, owner: string): iam.Grant {
     validateConsumerName(this, consumerName);
-    if (environment !== undefined && !isValidEnvironment(environment)) {
-      throw new Error(`${this.node.path}: environment '${environment}' is invalid; use 1 to 20 lower-case letters, digits and dashes, starting with a letter`);
+    if (ENVIRONMENT_RULE.condition({ environment })) {
+      throw new Error(`${this.node.path}: ${ENVIRONMENT_RULE.message({ environment })}`);
     }
     if (this.environment !== undefined && environment !== undefined && environment !== this.environment) {
       throw new Error(`${this.node.path}: the table serves environment '${this.environment}', and ${owner} is in '${environment}'; grant it the table of its own environment`);

@@ -75,6 +75,8 @@ describe('IdempotencyTable', () => {
       .toThrow('Test/Orders/Analytics: has no handler to grant; give it a handler, or call grant(principal, \'analytics\') for the service that reads its queue');
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
     expect(() => table.grant(role, '*')).toThrow('Test/Idempotency: consumer name \'*\' is invalid');
+    expect(() => table.grant(role, 'analytics', 'Prod_1')).toThrow(new Error(
+      'Test/Idempotency: environment \'Prod_1\' is invalid; use 1 to 20 lower-case letters, digits and dashes, starting with a letter (e.g. \'prod\', \'staging\', \'dev-alice\')'));
   });
 
   test('a table name DynamoDB would refuse is an error that names the rule; a deploy-time name is left alone', () => {
