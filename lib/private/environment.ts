@@ -7,7 +7,7 @@ import { ValidationRule } from './validation';
 const ENVIRONMENT_NAME_SEPARATOR = '-';
 
 /** An environment usable at synth time: a literal matching ENVIRONMENT_PATTERN. */
-export function isValidEnvironment(environment: string): boolean {
+function isValidEnvironment(environment: string): boolean {
   return !Token.isUnresolved(environment) && ENVIRONMENT_PATTERN.test(environment);
 }
 
