@@ -33,13 +33,22 @@ export interface RabbitMqReconnectOptions {
   readonly random?: () => number;
 }
 
+/** `RabbitMqReconnectOptions` checked, with every default filled in. */
 export interface ResolvedReconnect {
+  /** Attempts in a row before giving up; `Infinity` when unlimited. */
   readonly maxAttempts: number;
+  /** The wait before the first attempt, in milliseconds (0 to 60000). */
   readonly initialDelayMs: number;
+  /** The longest wait between two attempts, in milliseconds (1 to 300000). */
   readonly maxDelayMs: number;
+  /** The jitter's source, numbers in [0, 1). */
   readonly random: () => number;
 }
 
+/**
+ * `consumeRabbitMq`'s `reconnect` option checked (throws one line naming the field and what it
+ * must be): undefined for `false` (never resume), else the settings with their defaults.
+ */
 export function resolveReconnectOptions(owner: string, value: RabbitMqReconnectOptions | false | undefined): ResolvedReconnect | undefined {
   if (value === false) return undefined;
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
