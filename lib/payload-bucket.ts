@@ -116,7 +116,7 @@ export class PayloadBucket extends Construct {
     const bucketName = props.bucketName === undefined ? undefined : environmentName(props.environment, props.bucketName);
     // S3 expires objects after whole days; the default waits for every reader to be attached.
     const expiration = props.expiration
-      ? Duration.days(Math.ceil(props.expiration.toHours() / 24))
+      ? Duration.days(wholeDays(props.expiration))
       : Duration.days(Lazy.number({ produce: () => this.defaultExpiration().toDays() }));
     const bucket = new s3.Bucket(this, 'Bucket', {
       bucketName,
@@ -181,8 +181,8 @@ export class PayloadBucket extends Construct {
 
   /** The longest reader's lifetime (4 days, a queue's default, without readers), 14 days in a DLQ, and the margin. */
   private defaultExpiration(): Duration {
-    const longestDays = Math.max(...this.readerLifetimes.map((lifetime) => lifetime.toHours() / 24), QUEUE_RETENTION.toDays());
-    return Duration.days(Math.ceil(longestDays) + DEAD_LETTER_RETENTION.toDays() + PAYLOAD_EXPIRATION_MARGIN.toDays());
+    const longestDays = Math.max(...this.readerLifetimes.map(wholeDays), QUEUE_RETENTION.toDays());
+    return Duration.days(longestDays + DEAD_LETTER_RETENTION.toDays() + PAYLOAD_EXPIRATION_MARGIN.toDays());
   }
 
   /**
@@ -201,4 +201,9 @@ export class PayloadBucket extends Construct {
     }
     return this.encryptionKey ? grant.combine(this.encryptionKey.grant(grantee, ...keyActions)) : grant;
   }
+}
+
+/** Whole days, rounded up: S3 expires objects after whole days (any unit converts to milliseconds; not every one to hours). */
+function wholeDays(duration: Duration): number {
+  return Math.ceil(duration.toMilliseconds() / Duration.days(1).toMilliseconds());
 }

@@ -54,6 +54,22 @@ describe('PayloadBucket', () => {
     template(other).hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 22 })] } });
   });
 
+  test('an expiration that is not whole hours or days is rounded up to whole days', () => {
+    const stack = newStack();
+    new PayloadBucket(stack, 'Payloads', { expiration: Duration.minutes(1530) });
+    template(stack).hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 2 })] } });
+    const other = newStack();
+    new PayloadBucket(other, 'Payloads', { expiration: Duration.seconds(172_801) });
+    template(other).hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 3 })] } });
+  });
+
+  test('a reader whose lifetime is not whole hours counts as whole days: a record age of 4 days 12.5 hours makes 5 + 14 + 1', () => {
+    const stack = newStack();
+    const payloads = new PayloadBucket(stack, 'Payloads');
+    new StreamConsumer(stack, 'Clicks', { stream: new kinesis.Stream(stack, 'Stream'), handler: newHandler(stack, 'Fn'), payloadBucket: payloads, maxRecordAge: Duration.minutes(6_510) });
+    template(stack).hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 20 })] } });
+  });
+
   test('grantPublish grants s3:PutObject on the objects only; grantRead s3:GetObject only; a customer key adds its actions', () => {
     const stack = newStack();
     const key = new kms.Key(stack, 'Key');
