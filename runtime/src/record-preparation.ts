@@ -31,6 +31,7 @@ export interface Routing extends InboundOptions {
   readonly defaultVersions: readonly string[];
 }
 
+/** Reads, parses, routes and validates one record; never throws: a failure is returned as `{ error }` for the dispositions to judge. */
 export async function prepareRecord(record: SQSRecord, routing: Routing): Promise<Preparation> {
   try {
     const { envelope: body, attributes } = await readInbound(record, routing);
