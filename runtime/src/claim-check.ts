@@ -114,18 +114,23 @@ export class ClaimCheck {
     return { body: pointerBody(pointer), originalBytes: utf8Bytes(body), upload: { pointer, body } };
   }
 
-  /** Writes the objects of these messages, a few at a time; rejects with the first S3 error (after the client's retries). */
+  /**
+   * Writes the objects of these messages, a few at a time; rejects with the first S3 error (after
+   * the client's retries), and starts no further upload once one failed: nothing will be sent.
+   */
   async upload(uploads: readonly (PendingUpload | undefined)[]): Promise<void> {
     const pending = uploads.filter((upload): upload is PendingUpload => upload !== undefined);
     if (pending.length === 0 || !this.store) return;
     const store = this.store;
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < pending.length) {
+      while (!failed && next < pending.length) {
         const upload = pending[next++];
         try {
           await store.put(upload.pointer, upload.body);
         } catch (error) {
+          failed = true;
           throw new Error(`${this.owner}: writing the large body to s3://${upload.pointer.bucket}/${upload.pointer.key} failed, nothing was sent: ${(error as Error)?.message ?? String(error)}`, { cause: error });
         }
       }

@@ -163,6 +163,34 @@ describe('SQS publisher', () => {
       .rejects.toThrow(/^SqsPublisher: writing the large body to s3:\/\/no-such-bucket-here\/default\/order\.created\/[0-9a-f-]{36} failed, nothing was sent: /);
     expect(await drainQueue(sqs, queue.url)).toEqual([]);
   });
+
+  test('once an upload failed no further one starts: of 24 large bodies, only the uploads already under way reach S3', async () => {
+    const queue = await createQueue(sqs, 'claims-upload-stop');
+    const refusing = s3Client();
+    const requests = countRequests(refusing);
+    // Fault injection on the real client: S3 refuses the first upload (403, not retried); the others reach fauxqs.
+    let refusedKey: string | undefined;
+    refusing.middlewareStack.add((next, context) => async (args) => {
+      const key = (args.input as { Key?: string }).Key;
+      refusedKey ??= key;
+      if (context.commandName === 'PutObjectCommand' && key === refusedKey) {
+        throw Object.assign(new Error('injected AccessDenied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      }
+      return next(args);
+    }, { step: 'initialize', name: 'refuseFirstUpload' });
+    try {
+      const publisher = new SqsPublisher({ queueUrl: queue.url, source: 'order-service', client: sqs, largePayloads: { bucket, client: refusing } });
+      const entries = Array.from({ length: 24 }, (_, index) => ({ type: 'order.created', data: payload(300 * KiB, `stop-${index}`) }));
+      await expect(publisher.publishBatch(entries)).rejects.toThrow(/^SqsPublisher: writing the large body to s3:\/\/.+ failed, nothing was sent: injected AccessDenied$/);
+      // The uploads under way when the first failed still finish; none starts after.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(requests.of('PutObjectCommand')).toBeGreaterThan(0);
+      expect(requests.of('PutObjectCommand')).toBeLessThan(8);
+      expect(await drainQueue(sqs, queue.url)).toEqual([]);
+    } finally {
+      refusing.destroy();
+    }
+  });
 });
 
 describe('Kinesis publisher (kinesalite)', () => {
