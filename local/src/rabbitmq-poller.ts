@@ -20,7 +20,7 @@ export interface RabbitMqPollerStats {
 
 /** Between two attempts to reach the broker again; a local broker restarts in seconds. */
 const RECONNECT_WAIT_MS = 1000;
-/** Opening a connection or channel, checking the queue. */
+/** Each wait for the broker: connecting, opening the channel, checking the queue, consuming, closing. */
 const BROKER_TIMEOUT_MS = 10_000;
 
 /** One subscription: the connection, its channel, and the messages delivered and not yet in a batch. */
