@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { describeValue } from './describe-value.js';
 import type { Envelope } from './envelope.js';
 import { ATTRIBUTE_EXTENDED_PAYLOAD_SIZE, BUCKET_NAME_PATTERN, ENV_PAYLOAD_BUCKET } from './names.js';
+import { mapLimited } from './map-limited.js';
 import { integerInRange } from './option-range.js';
 import { payloadKey, pointerBody, type PayloadPointer } from './payload-pointer.js';
 import { S3PayloadStore, type PayloadStore } from './payload-store.js';
@@ -122,20 +123,13 @@ export class ClaimCheck {
     const pending = uploads.filter((upload): upload is PendingUpload => upload !== undefined);
     if (pending.length === 0 || !this.store) return;
     const store = this.store;
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-      while (!failed && next < pending.length) {
-        const upload = pending[next++];
-        try {
-          await store.put(upload.pointer, upload.body);
-        } catch (error) {
-          failed = true;
-          throw new Error(`${this.owner}: writing the large body to s3://${upload.pointer.bucket}/${upload.pointer.key} failed, nothing was sent: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-        }
+    await mapLimited(pending, MAX_CONCURRENT_UPLOADS, async (upload) => {
+      try {
+        await store.put(upload.pointer, upload.body);
+      } catch (error) {
+        throw new Error(`${this.owner}: writing the large body to s3://${upload.pointer.bucket}/${upload.pointer.key} failed, nothing was sent: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_UPLOADS, pending.length) }, worker));
+    });
   }
 }
 

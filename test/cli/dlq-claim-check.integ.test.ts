@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createConsumer } from '@cdk-fanout/runtime';
@@ -17,6 +17,7 @@ import { SqsPublisher } from '@cdk-fanout/runtime/sqs-publisher';
 import {
   captureLogs, createBucket, createSourceAndDlq, drainQueue, lambdaContext, recordFromMessage, s3Client, snsClient, sqsClient, sqsEvent, topicWithQueues,
 } from '@cdk-fanout/testing';
+import { PAYLOAD_READS_IN_FLIGHT, withPayloads } from '../../cli/src/commands/dlq-payload';
 import { fanout } from './support/run';
 
 // Jest's CommonJS VM cannot run the runtime's import() of the S3 client without
@@ -80,6 +81,33 @@ describe('fanout dlq inspect on claim checks', () => {
     expect(missing).toMatchObject({ code: 0, stderr: '' });
     expect(missing.stdout.split('\n').find((line) => line.includes(keys[0]))).toMatch(/\smissing$/);
     expect(missing.stdout.split('\n').find((line) => line.includes(keys[1]))).toMatch(/\s30\d{4}$/);
+  });
+});
+
+describe('reading many claim checks (--payloads with a large --max)', () => {
+  test(`reads at most ${PAYLOAD_READS_IN_FLIGHT} objects at a time, every row read, in order`, async () => {
+    const client = s3Client();
+    let inFlight = 0;
+    let most = 0;
+    client.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName !== 'GetObjectCommand') return next(args);
+      most = Math.max(most, ++inFlight);
+      try {
+        return await next(args);
+      } finally {
+        inFlight -= 1;
+      }
+    }, { step: 'initialize', name: 'countGetObjectsInFlight' });
+    const keys = Array.from({ length: 40 }, (_, index) => `many/${index}.json`);
+    await Promise.all(keys.map((key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `{"n":${key}}` }))));
+    const rows = keys.map((key, index) => ({ messageId: `m${index}`, receiveCount: 1, body: '', payload: { bucket, key } }));
+    try {
+      const read = await withPayloads(client, rows, true);
+      expect(read.map((row) => row.payload?.body)).toEqual(keys.map((key) => `{"n":${key}}`));
+      expect(most).toBe(PAYLOAD_READS_IN_FLIGHT);
+    } finally {
+      client.destroy();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { queueFacts } from '@cdk-fanout/runtime/redrive';
 import { optionalInteger, type Command } from './command';
 import { ROLE_FAILURE_RECORDS } from '@cdk-fanout/runtime/names';
 import { DLQ_LOCATION_OPTIONS, FORCE_OPTION, locateDeadLetterQueue, requireDeadLetterQueue } from './dlq-location';
-import { readPayload, payloadState, withPayload } from './dlq-payload';
+import { payloadState, withPayloads, PAYLOAD_READS_IN_FLIGHT } from './dlq-payload';
 import { dlqRow, type DlqRow } from './dlq-row';
 import { cell, formatAge, formatTable } from './format';
 import { describeFailure } from './on-failure-record';
@@ -24,7 +24,7 @@ export const dlqInspect: Command = {
     ...DLQ_LOCATION_OPTIONS,
     max: { type: 'string', value: 'N', description: `list at most N messages (default ${DEFAULT_MAX})` },
     json: { type: 'boolean', description: 'print JSON (every field and the body) instead of a table' },
-    payloads: { type: 'boolean', description: 'read the S3 body of each claim check: its envelope\'s id, type and source in the table, the body in --json' },
+    payloads: { type: 'boolean', description: `read the S3 body of each claim check (${PAYLOAD_READS_IN_FLIGHT} at a time): its envelope's id, type and source in the table, the body in --json` },
     ...FORCE_OPTION,
   },
   examples: [
@@ -42,7 +42,7 @@ export const dlqInspect: Command = {
     const now = Date.now();
     const read = messages.map((message) => dlqRow(message, now));
     const s3 = read.some((row) => row.payload) ? context.clients.s3() : undefined;
-    const rows = await Promise.all(read.map(async (row) => (row.payload && s3 ? withPayload(row, await readPayload(s3, row.payload, context.values.payloads === true)) : row)));
+    const rows = s3 ? await withPayloads(s3, read, context.values.payloads === true) : read;
     const { stdout, stderr } = context.io;
     if (context.values.json) {
       const role = location.deadLetterRole === undefined ? {} : { deadLetterRole: location.deadLetterRole };

@@ -5,7 +5,16 @@
  */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { payloadReadFailure, s3ErrorText } from '@cdk-fanout/runtime/envelope';
+import { mapLimited } from '@cdk-fanout/runtime/redrive';
 import { envelopeFields, type DlqPayload, type DlqRow } from './dlq-row';
+
+/** Objects read at once: `--max` has no upper bound, and each body may be up to 2 MiB. */
+export const PAYLOAD_READS_IN_FLIGHT = 8;
+
+/** Each claim-check row with what S3 says about its object, at most PAYLOAD_READS_IN_FLIGHT reads at a time; other rows as they are. */
+export async function withPayloads(s3: S3Client, rows: readonly DlqRow[], withBody: boolean): Promise<DlqRow[]> {
+  return mapLimited(rows, PAYLOAD_READS_IN_FLIGHT, async (row) => (row.payload ? withPayload(row, await readPayload(s3, row.payload, withBody)) : row));
+}
 
 /** What S3 says about a pointer's object: its size, and its body when `withBody`. */
 export async function readPayload(s3: S3Client, payload: DlqPayload, withBody: boolean): Promise<DlqPayload> {
