@@ -92,14 +92,25 @@ export async function startKinesalite(why = 'Kinesis'): Promise<Emulator> {
   };
 }
 
+/** How long a local client waits for an emulator to accept a connection, in milliseconds. */
+export const LOCAL_CONNECTION_TIMEOUT_MS = 5_000;
+/** How long a local client waits for an emulator's answer, in milliseconds (above SQS's longest receive wait, 20 s). */
+export const LOCAL_REQUEST_TIMEOUT_MS = 30_000;
+
 /**
- * A Kinesis client for kinesalite: HTTP/1.1, since the Kinesis client defaults to HTTP/2, which
- * kinesalite does not speak (ERR_HTTP2_ERROR otherwise); a silent emulator fails a request within
- * seconds instead of holding a shard's reader.
+ * The HTTP/1.1 handler of every client pointed at an emulator: a silent emulator fails a request
+ * within seconds instead of holding a poller. The SDK only logs a request timeout unless told to throw.
+ */
+export function localRequestHandler(): NodeHttpHandler {
+  return new NodeHttpHandler({ connectionTimeout: LOCAL_CONNECTION_TIMEOUT_MS, requestTimeout: LOCAL_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true });
+}
+
+/**
+ * A Kinesis client for kinesalite: HTTP/1.1 (localRequestHandler), since the Kinesis client
+ * defaults to HTTP/2, which kinesalite does not speak (ERR_HTTP2_ERROR otherwise).
  */
 export function kinesaliteClient(endpoint: string, config: KinesisClientConfig = {}): KinesisClient {
-  const requestHandler = new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 });
-  return new KinesisClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint, requestHandler, ...config });
+  return new KinesisClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint, requestHandler: localRequestHandler(), ...config });
 }
 
 async function waitForDynamoDb(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -5,7 +5,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { findConsumerQueues, type ConsumerQueues } from '@cdk-fanout/runtime/names';
 import { readCloudAssembly } from './cloud-assembly';
-import { Emulator, kinesaliteClient, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, startFauxqs, startKinesalite } from './emulators';
+import { Emulator, kinesaliteClient, LOCAL_CREDENTIALS, LOCAL_REGION, localRequestHandler, startDynamoDbLocal, startFauxqs, startKinesalite } from './emulators';
 import { EventSourcePoller, type PollerOptions } from './event-source-poller';
 import { KinesisPoller } from './kinesis-poller';
 import { LocalFunction, type PreloadModule } from './lambda-function';
@@ -165,12 +165,12 @@ export class LocalDeployment {
 
   private async run(stacks: ReturnType<typeof readCloudAssembly>, endpoints: LocalEndpoints, options: LocalDeploymentOptions): Promise<void> {
     this.endpointsInUse = endpoints;
-    const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    const common = () => ({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, requestHandler: localRequestHandler() });
     this.clientsInUse = {
-      sqs: new SQSClient({ ...common, endpoint: endpoints.fauxqs }),
-      sns: new SNSClient({ ...common, endpoint: endpoints.fauxqs }),
-      dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
-      s3: new S3Client({ ...common, endpoint: endpoints.fauxqs, forcePathStyle: true }),
+      sqs: new SQSClient({ ...common(), endpoint: endpoints.fauxqs }),
+      sns: new SNSClient({ ...common(), endpoint: endpoints.fauxqs }),
+      dynamodb: new DynamoDBClient({ ...common(), endpoint: endpoints.dynamodb }),
+      s3: new S3Client({ ...common(), endpoint: endpoints.fauxqs, forcePathStyle: true }),
       ...(endpoints.kinesis && { kinesis: kinesaliteClient(endpoints.kinesis) }),
     };
     for (const stack of stacks) {
