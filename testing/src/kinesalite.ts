@@ -3,10 +3,8 @@
  * on a free port by the first test that needs it and stopped after the file's tests, with the
  * local deployment's start-up and HTTP/1.1 client.
  */
-import {
-  CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type KinesisClientConfig,
-} from '@aws-sdk/client-kinesis';
-import { kinesaliteClient, startKinesalite, type Emulator } from '@cdk-fanout/local';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { createStream as createLocalStream, kinesaliteClient, startKinesalite, type Emulator } from '@cdk-fanout/local';
 import { uniqueName } from './aws';
 
 export interface RunningKinesalite {
@@ -35,16 +33,10 @@ export function lazyKinesalite(): { get(): Promise<RunningKinesalite>; stop(): P
   };
 }
 
-/** A new stream with `shards` shards, once ACTIVE: its name. */
+/** A new stream with `shards` shards, once ACTIVE (the local deployment's stream creation): its name. */
 export async function createStream(client: KinesisClient, shards: number, prefix = 'stream'): Promise<string> {
   const name = uniqueName(prefix);
-  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  for (let tries = 0; ; tries++) {
-    const { StreamDescription } = await client.send(new DescribeStreamCommand({ StreamName: name }));
-    if (StreamDescription?.StreamStatus === 'ACTIVE') return name;
-    if (tries > 200) throw new Error(`stream ${name} is still ${StreamDescription?.StreamStatus} after 200 polls`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  return (await createLocalStream(client, name, name, { ShardCount: shards })).name;
 }
 
 /** One record as GetRecords returns it. */
