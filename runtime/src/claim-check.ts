@@ -13,7 +13,7 @@ import { integerInRange } from './option-range.js';
 import { payloadKey, pointerBody, type PayloadPointer } from './payload-pointer.js';
 import { S3PayloadStore, type PayloadStore } from './payload-store.js';
 import { checkSize, messageBytes, utf8Bytes, type SizeLimit, type StringAttribute } from './publish-envelope.js';
-import { checkSdkClient } from './publisher-options.js';
+import { checkLargePayloadsOption, checkSdkClient } from './publisher-options.js';
 
 /** Offloading bodies to S3 (the claim check), as every publisher takes it. */
 export interface LargePayloadOptions {
@@ -81,9 +81,7 @@ export class ClaimCheck {
     maxThresholdBytes: number,
     private readonly environment: string | undefined,
   ) {
-    if (options !== undefined && options !== false && (typeof options !== 'object' || options === null)) {
-      throw new Error(`${owner}: largePayloads must be an object ({ bucket, client?, thresholdBytes? }) or false, got ${describeValue(options)}`);
-    }
+    checkLargePayloadsOption(owner, options, 'an object ({ bucket, client?, thresholdBytes? })', true);
     const given = options || undefined;
     const bucket = options === false ? undefined : given?.bucket ?? (env[ENV_PAYLOAD_BUCKET] || undefined);
     if (bucket !== undefined && (typeof bucket !== 'string' || !BUCKET_NAME_PATTERN.test(bucket))) {

@@ -13,7 +13,7 @@ import type { MetricsOptions } from './metrics.js';
 import { defaultClientConfig } from './client-config.js';
 import { resolveEnvironment } from './environment.js';
 import { S3PayloadStore, type PayloadStore } from './payload-store.js';
-import { checkSdkClient } from './publisher-options.js';
+import { checkLargePayloadsOption, checkSdkClient } from './publisher-options.js';
 
 /** What a handler gets besides the validated data. */
 export interface HandlerContext {
@@ -264,6 +264,7 @@ export function resolveCreateConsumerOptions(options: CreateConsumerOptions, env
     }
   }
   const deadLetterQueueUrl = options.deadLetterQueueUrl ?? nonEmpty(env[ENV_DLQ_URL]);
+  checkLargePayloadsOption(OWNER, options.largePayloads, 'an object ({ client? })', false);
   const payloadClient = options.largePayloads?.client;
   if (payloadClient !== undefined) checkSdkClient(OWNER, 'an S3Client', payloadClient, 'largePayloads.client');
   return {

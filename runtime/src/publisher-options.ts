@@ -53,3 +53,12 @@ export function checkSdkClient(owner: string, kind: string, value: unknown, name
     && typeof client.middlewareStack?.add === 'function' && typeof client.middlewareStack?.identify === 'function' && typeof client.config === 'object';
   if (!ok) throw new Error(`${owner}: ${name} must be ${kind}, got ${describeValue(value)}`);
 }
+
+/**
+ * Throws one line unless a `largePayloads` option is absent, an object, or false where `orFalse`
+ * (a publisher's turns offloading off); `shape` names the object expected.
+ */
+export function checkLargePayloadsOption(owner: string, value: unknown, shape: string, orFalse: boolean): void {
+  if (value === undefined || (orFalse && value === false) || (typeof value === 'object' && value !== null)) return;
+  throw new Error(`${owner}: largePayloads must be ${shape}${orFalse ? ' or false' : ''}, got ${describeValue(value)}`);
+}

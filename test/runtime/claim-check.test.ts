@@ -213,6 +213,9 @@ describe('every publisher and createConsumer check environment and largePayloads
     const handlers = { 'order.created': { handle: () => undefined } };
     expect(() => createConsumer({ handlers, idempotency: false, environment: 'dev_alice' })).toThrow('createConsumer: environment must be 1 to 20 lower-case letters');
     expect(() => createConsumer({ handlers, idempotency: false, largePayloads: { client: {} as never } })).toThrow('createConsumer: largePayloads.client must be an S3Client, got an object');
+    expect(() => createConsumer({ handlers, idempotency: false, largePayloads: true as never })).toThrow('createConsumer: largePayloads must be an object ({ client? }), got true');
+    expect(() => createConsumer({ handlers, idempotency: false, largePayloads: 'payloads' as never })).toThrow('createConsumer: largePayloads must be an object ({ client? }), got "payloads"');
+    expect(createConsumer({ handlers, idempotency: false, largePayloads: {} })).toEqual(expect.any(Function));
   });
 });
 
