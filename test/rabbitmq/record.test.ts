@@ -23,7 +23,7 @@ test('the record: body, ids, attributes from the headers, receive count from x-d
     messageId: 'e-1',
     timestamp: 1_700_000_000,
     appId: 'order-service',
-    headers: { type: 'order.created', version: '1', source: 'order-service', attempt: 2, urgent: true, blob: Buffer.from([1, 2]), nested: { a: 1 }, 'x-delivery-count': 2, 'x-death': [{ count: 1 }] },
+    headers: { type: 'order.created', version: '1', source: 'order-service', attempt: 2, urgent: true, blob: Buffer.from([0xff, 0xfe]), note: Buffer.from('café'), nested: { a: 1 }, 'x-delivery-count': 2, 'x-death': [{ count: 1 }] },
   }, true);
   const record = amqpRecord(original, '{"id":"e-1"}', 'billing', 1_700_000_123_000);
   expect(record).toMatchObject({
@@ -38,12 +38,13 @@ test('the record: body, ids, attributes from the headers, receive count from x-d
     type: { dataType: 'String', stringValue: 'order.created', stringListValues: [], binaryListValues: [] },
     version: { dataType: 'String', stringValue: '1', stringListValues: [], binaryListValues: [] },
     source: { dataType: 'String', stringValue: 'order-service', stringListValues: [], binaryListValues: [] },
-    attempt: { dataType: 'Number', stringValue: '2', stringListValues: [], binaryListValues: [] },
+    attempt: { dataType: 'String', stringValue: '2', stringListValues: [], binaryListValues: [] },
     urgent: { dataType: 'String', stringValue: 'true', stringListValues: [], binaryListValues: [] },
-    blob: { dataType: 'Binary', binaryValue: 'AQI=', stringListValues: [], binaryListValues: [] },
+    blob: { dataType: 'Binary', binaryValue: '//4=', stringListValues: [], binaryListValues: [] },
+    note: { dataType: 'String', stringValue: 'café', stringListValues: [], binaryListValues: [] },
   });
   // What the handlers see as ctx.attributes.
-  expect(unwrapRecord(record).attributes).toEqual({ type: 'order.created', version: '1', source: 'order-service', attempt: '2', urgent: 'true', blob: 'AQI=' });
+  expect(unwrapRecord(record).attributes).toEqual({ type: 'order.created', version: '1', source: 'order-service', attempt: '2', urgent: 'true', blob: '//4=', note: 'café' });
   // Nothing is lost: the nested header, the broker's headers, the routing key, the bytes.
   expect(amqpMessageOf(record)).toBe(original);
   expect(amqpMessageOf({ record })?.properties.headers?.nested).toEqual({ a: 1 });

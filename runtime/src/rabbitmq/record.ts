@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
-import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import type { HandlerContext } from '../consumer-options.js';
+import { rabbitMqHeaderAttributes } from './header-attributes.js';
 
 /** `eventSource` of a record made from an AMQP message. */
 export const AMQP_EVENT_SOURCE = 'amqp';
@@ -18,7 +19,7 @@ const originals = new WeakMap<SQSRecord, ConsumeMessage>();
  * | `body` | the content as UTF-8 (the caller has checked it decodes) |
  * | `messageId` | the `message-id` property (the envelope id, as `RabbitMqPublisher` sets it), else `amqp-delivery-<delivery tag>` |
  * | `receiptHandle` | the delivery tag |
- * | `messageAttributes` | the headers, except the broker's `x-…` ones: strings as `String`, numbers as `Number`, booleans as `String` (`true`/`false`), byte buffers as `Binary`; other values (tables, arrays, timestamps) only through `amqpMessageOf` |
+ * | `messageAttributes` | the headers, by `rabbitMqHeaderAttributes`'s rule (the same as Lambda's RabbitMQ event path): text as `String`, bytes not UTF-8 as `Binary`; the broker's `x-…` headers and tables, arrays, timestamps only through `amqpMessageOf` |
  * | `attributes.ApproximateReceiveCount` | the quorum queue's `x-delivery-count` header plus one; else 2 when redelivered, 1 when not |
  * | `attributes.SentTimestamp` | the `timestamp` property (seconds) in milliseconds, else the time of delivery |
  * | `attributes.SenderId` | the `user-id` property, else `app-id`, else empty |
@@ -39,7 +40,7 @@ export function amqpRecord(message: ConsumeMessage, body: string, queue: string,
       SenderId: stringOr(properties.userId) ?? stringOr(properties.appId) ?? '',
       ApproximateFirstReceiveTimestamp: String(receivedAtMs),
     },
-    messageAttributes: headerAttributes(properties.headers),
+    messageAttributes: rabbitMqHeaderAttributes(properties.headers),
     md5OfBody: createHash('md5').update(body, 'utf8').digest('hex'),
     eventSource: AMQP_EVENT_SOURCE,
     // Never ends in `.fifo`: the pipeline orders by message group only for SQS FIFO queues.
@@ -58,20 +59,6 @@ export function amqpRecord(message: ConsumeMessage, body: string, queue: string,
 export function amqpMessageOf(source: Pick<HandlerContext, 'record'> | SQSRecord): ConsumeMessage | undefined {
   const record = 'record' in source ? source.record : source;
   return originals.get(record);
-}
-
-/** Headers as message attributes, the broker's own `x-…` headers left out. */
-export function headerAttributes(headers: Record<string, unknown> | undefined): SQSMessageAttributes {
-  const attributes: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (name.startsWith('x-')) continue;
-    const empty = { stringListValues: [], binaryListValues: [] };
-    if (typeof value === 'string') attributes[name] = { ...empty, dataType: 'String', stringValue: value };
-    else if (typeof value === 'number' || typeof value === 'bigint') attributes[name] = { ...empty, dataType: 'Number', stringValue: String(value) };
-    else if (typeof value === 'boolean') attributes[name] = { ...empty, dataType: 'String', stringValue: String(value) };
-    else if (Buffer.isBuffer(value)) attributes[name] = { ...empty, dataType: 'Binary', binaryValue: value.toString('base64') };
-  }
-  return attributes;
 }
 
 function stringOr(value: unknown): string | undefined {

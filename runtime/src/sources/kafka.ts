@@ -82,7 +82,7 @@ export function kafkaRecord(record: KafkaRecord, eventSource: string, eventSourc
     receiptHandle: `${partitionOf(record)}@${record.offset}`,
     body: Buffer.from(record.value ?? '', 'base64').toString('utf8'),
     attributes: { ApproximateReceiveCount: '1', SentTimestamp: timestamp, SenderId: '', ApproximateFirstReceiveTimestamp: timestamp },
-    messageAttributes: headerAttributes(record.headers),
+    messageAttributes: kafkaHeaderAttributes(record.headers),
     md5OfBody: '',
     eventSource,
     eventSourceARN: eventSourceArn,
@@ -93,7 +93,7 @@ export function kafkaRecord(record: KafkaRecord, eventSource: string, eventSourc
 }
 
 /** Kafka headers (byte arrays) as string message attributes; a repeated header keeps its last value. */
-export function headerAttributes(headers: KafkaRecord['headers']): SQSMessageAttributes {
+export function kafkaHeaderAttributes(headers: KafkaRecord['headers']): SQSMessageAttributes {
   const attributes: SQSMessageAttributes = {};
   for (const header of headers ?? []) {
     for (const [name, bytes] of Object.entries(header)) {

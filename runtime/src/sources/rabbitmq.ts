@@ -1,6 +1,7 @@
-import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import type { HandlerContext } from '../consumer-options.js';
 import type { Outcome } from '../outcome.js';
+import { rabbitMqHeaderAttributes } from '../rabbitmq/header-attributes.js';
 import type { SourceBatch } from './batch.js';
 
 /** One message of Lambda's Amazon MQ for RabbitMQ event. */
@@ -67,8 +68,8 @@ export function rabbitMqBatch(event: RabbitMqEvent): SourceBatch<void> {
 /**
  * The record the pipeline reads for one RabbitMQ message: `body` the base64 `data` as UTF-8,
  * `messageId` the `messageId` property (the envelope id, as `RabbitMqPublisher` sets it) or
- * `<queue>#<index>`, `messageAttributes` the headers (`{ bytes }` decoded as UTF-8, numbers and
- * booleans as strings; the broker's `x-…` headers left out). `rabbitMqMessageOf(ctx)` returns the original.
+ * `<queue>#<index>`, `messageAttributes` the headers by `rabbitMqHeaderAttributes`'s rule (the
+ * same as `consumeRabbitMq`'s). `rabbitMqMessageOf(ctx)` returns the original.
  */
 export function rabbitMqRecord(message: RabbitMqEventMessage, queue: string, index: number, eventSourceArn: string): SQSRecord {
   const properties = message.basicProperties ?? {};
@@ -84,7 +85,7 @@ export function rabbitMqRecord(message: RabbitMqEventMessage, queue: string, ind
       SenderId: (typeof properties.userId === 'string' && properties.userId) || (typeof properties.appId === 'string' && properties.appId) || '',
       ApproximateFirstReceiveTimestamp: now,
     },
-    messageAttributes: headerAttributes(properties.headers ?? undefined),
+    messageAttributes: rabbitMqHeaderAttributes(properties.headers),
     md5OfBody: '',
     eventSource: 'aws:rmq',
     eventSourceARN: eventSourceArn,
@@ -92,25 +93,6 @@ export function rabbitMqRecord(message: RabbitMqEventMessage, queue: string, ind
   };
   originals.set(record, { message, queue });
   return record;
-}
-
-/** Headers as string message attributes. */
-export function headerAttributes(headers: Readonly<Record<string, unknown>> | undefined): SQSMessageAttributes {
-  const attributes: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (name.startsWith('x-')) continue;
-    const text = headerText(value);
-    if (text !== undefined) attributes[name] = { dataType: 'String', stringValue: text, stringListValues: [], binaryListValues: [] };
-  }
-  return attributes;
-}
-
-function headerText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const bytes = (value as { bytes?: unknown } | null)?.bytes;
-  if (Array.isArray(bytes) && bytes.every((byte) => typeof byte === 'number')) return Buffer.from(bytes as number[]).toString('utf8');
-  return undefined;
 }
 
 /** The RabbitMQ message (all its basic properties, `redelivered`) and its `<queue>::<vhost>` a handler's record came from; undefined for other sources. */
