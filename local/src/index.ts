@@ -5,7 +5,7 @@
  */
 export { LocalDeployment, type LocalDeploymentOptions, type LocalEndpoints } from './local-deployment';
 export { kinesaliteClient, startDynamoDbLocal, startFauxqs, startKinesalite, LOCAL_CREDENTIALS, LOCAL_REGION, type Emulator } from './emulators';
-export type { KinesisPoller, StreamPollerStats } from './kinesis-poller';
+export type { StreamPoller, StreamPollerStats } from './stream-poller';
 export { createStream, type LocalStream, type LocalStreamEventSource, type StreamStartingPosition } from './kinesis-stream';
 export type { PollerOptions, PollerStats } from './event-source-poller';
 export type { InvocationResult, PreloadModule } from './lambda-function';

@@ -7,7 +7,7 @@ import { findConsumerQueues, type ConsumerQueues } from '@cdk-fanout/runtime/nam
 import { readCloudAssembly } from './cloud-assembly';
 import { Emulator, kinesaliteClient, LOCAL_CREDENTIALS, LOCAL_REGION, localRequestHandler, startDynamoDbLocal, startFauxqs, startKinesalite } from './emulators';
 import { EventSourcePoller, type PollerOptions } from './event-source-poller';
-import { KinesisPoller } from './kinesis-poller';
+import { StreamPoller } from './stream-poller';
 import { LocalFunction, type PreloadModule } from './lambda-function';
 import { RabbitMqPoller } from './rabbitmq-poller';
 import type { LocalRabbitMqOptions } from './rabbitmq-source';
@@ -100,7 +100,7 @@ export class LocalDeployment {
   /** One per Amazon MQ for RabbitMQ event source mapping (with `rabbitmq` given). */
   readonly rabbitMqPollers: RabbitMqPoller[] = [];
   /** One per Kinesis event source mapping. */
-  readonly streamPollers: KinesisPoller[] = [];
+  readonly streamPollers: StreamPoller[] = [];
   private readonly functions: LocalFunction[] = [];
   private endpointsInUse?: LocalEndpoints;
   private clientsInUse?: LocalClients;
@@ -191,7 +191,7 @@ export class LocalDeployment {
       this.pollers.push(new EventSourcePoller(source, functionFor(source.function), this.clients.sqs, options.polling));
     }
     for (const source of this.stacks.flatMap((s) => s.streamEventSources)) {
-      this.streamPollers.push(new KinesisPoller(source, functionFor(source.function), this.clients.kinesis!, this.clients.sqs));
+      this.streamPollers.push(new StreamPoller(source, functionFor(source.function), this.clients.kinesis!, this.clients.sqs));
     }
     for (const source of this.stacks.flatMap((s) => s.rabbitMqEventSources)) {
       this.rabbitMqPollers.push(new RabbitMqPoller(source, functionFor(source.function), options.rabbitmq!.url));

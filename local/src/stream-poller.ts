@@ -49,7 +49,7 @@ interface Buffered {
  * resharding after the start are not read, and `ParallelizationFactor` is taken as 1 (one batch
  * per shard at a time, which keeps every partition key's order as any factor does).
  */
-export class KinesisPoller {
+export class StreamPoller {
   readonly stats: StreamPollerStats = { read: 0, invocations: 0, checkpointed: 0, partialFailures: 0, failedInvocations: 0, bisections: 0, givenUp: 0, onFailureRecords: 0 };
   private running = false;
   private loops: Promise<void>[] = [];

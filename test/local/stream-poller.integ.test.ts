@@ -18,7 +18,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { bundledHandler } from '../../examples/orders/bundle';
-import { KinesisPoller } from '../../local/src/kinesis-poller';
+import { StreamPoller } from '../../local/src/stream-poller';
 import { createStream, type LocalStreamEventSource } from '../../local/src/kinesis-stream';
 import { LocalFunction } from '../../local/src/lambda-function';
 import type { LocalQueue } from '../../local/src/provision';
@@ -54,13 +54,13 @@ afterAll(async () => {
 
 /** A stream, a recording function and a poller for them (not started); `put` writes a record. */
 async function setUp(mapping: Partial<LocalStreamEventSource> = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-kinesis-poller-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-stream-poller-'));
   fs.writeFileSync(path.join(dir, 'index.js'), HANDLER);
   const eventsFile = path.join(dir, 'events.jsonl');
   const streamName = `poller-${path.basename(dir)}`;
   const stream = await createStream(client, 'Stream', streamName, { ShardCount: 1 });
   const fn = new LocalFunction({ logicalId: 'Fn', name: 'recorder', entry: path.join(dir, 'index'), exportName: 'handler', timeoutSeconds: 5, environment: { EVENTS_FILE: eventsFile } }, {});
-  const poller = new KinesisPoller({
+  const poller = new StreamPoller({
     logicalId: 'Mapping', stream, function: { logicalId: 'Fn', name: 'recorder', entry: '', exportName: '', timeoutSeconds: 5, environment: {} },
     batchSize: 10, maxBatchingWindowSeconds: 0, startingPosition: 'TRIM_HORIZON', reportBatchItemFailures: true, bisectBatchOnError: true,
     maximumRetryAttempts: 2, maximumRecordAgeSeconds: -1, ...mapping,
