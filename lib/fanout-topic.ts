@@ -14,7 +14,7 @@ import { DeadLetterOperationsGrant, grantInspectAndPurge } from './private/dead-
 import { environmentName, tagEnvironment } from './private/environment';
 import { allowCloudWatchAlarmsToUseKey, allowSnsToUseKey } from './private/key-policy';
 import { MisroutedMessages } from './private/misrouted-messages';
-import { ENV_ENVIRONMENT, ENV_PAYLOAD_BUCKET } from './private/names';
+import { setProducerEnvironment } from './private/producer-environment';
 import { claimPhysicalNames, NameScope } from './private/physical-names';
 import { largeMessageViolations, queueMessageSizes } from './private/topic-message-size';
 import { FAN_OUT_TOPIC_RULES } from './private/validate-fan-out-topic-props';
@@ -300,12 +300,7 @@ export class FanOutTopic extends Construct {
    * @param producer a Lambda function of this app that publishes to the topic
    */
   public configureProducer(producer: lambda.Function): iam.Grant {
-    if (this.payloadBucket) {
-      producer.addEnvironment(ENV_PAYLOAD_BUCKET, this.payloadBucket.bucketName);
-    }
-    if (this.environment) {
-      producer.addEnvironment(ENV_ENVIRONMENT, this.environment);
-    }
+    setProducerEnvironment(producer, this.payloadBucket, this.environment);
     return this.grantPublish(producer);
   }
 

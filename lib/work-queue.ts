@@ -18,6 +18,7 @@ import { allowCloudWatchAlarmsToUseKey, SEND_KEY_ACTIONS } from './private/key-p
 import { SQS_MAX_MESSAGE_SIZE } from './private/topic-message-size';
 import { functionTimeoutOf, queueBaseName, visibilityTimeoutFor } from './private/validate-queue-consumer-props';
 import { WORK_QUEUE_RULES, WORK_QUEUE_WARNINGS, WorkQueueValidationInput } from './private/validate-work-queue-props';
+import { setProducerEnvironment } from './private/producer-environment';
 import { registerStackConsumer } from './private/stack-consumers';
 import { validateAllProps, warnAll } from './private/validation';
 
@@ -179,6 +180,18 @@ export class WorkQueue extends Construct implements IConsumer {
       grant = grant.combine(this.encryptionKey.grant(grantee, ...SEND_KEY_ACTIONS));
     }
     return this.payloadBucket ? grant.combine(this.payloadBucket.grantPublish(grantee)) : grant;
+  }
+
+  /**
+   * Set up a producer function: `grantSendMessages`, and the environment the runtime's
+   * SqsPublisher reads: `FANOUT_PAYLOAD_BUCKET` (with a `payloadBucket`) and `FANOUT_ENVIRONMENT`
+   * (with an `environment`). The queue's URL is the function's to pass to the publisher (`queueUrl`).
+   *
+   * @param producer a Lambda function of this app that sends to the work queue
+   */
+  public configureProducer(producer: lambda.Function): iam.Grant {
+    setProducerEnvironment(producer, this.payloadBucket, this.environment);
+    return this.grantSendMessages(producer);
   }
 
   /**

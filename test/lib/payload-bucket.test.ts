@@ -125,6 +125,21 @@ describe('PayloadBucket', () => {
     });
   });
 
+  test('a work queue\'s configureProducer grants sending and writing the bucket, and sets the bucket and environment', () => {
+    const stack = newStack();
+    const payloads = new PayloadBucket(stack, 'Payloads', { environment: 'dev' });
+    const jobs = new WorkQueue(stack, 'Jobs', { payloadBucket: payloads, environment: 'dev' });
+    jobs.configureProducer(newHandler(stack, 'Producer'));
+    const t = template(stack);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ProducerServiceRole') }],
+      PolicyDocument: { Statement: [Match.objectLike({ Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] }), Match.objectLike({ Action: 's3:PutObject' })] },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { FANOUT_PAYLOAD_BUCKET: { Ref: Match.stringLikeRegexp('^PayloadsBucket') }, FANOUT_ENVIRONMENT: 'dev' } },
+    });
+  });
+
   test('a work queue\'s grantSendMessages also grants writing its payload bucket', () => {
     const stack = newStack();
     const payloads = new PayloadBucket(stack, 'Payloads');
