@@ -120,8 +120,11 @@ describe('end to end: a Kinesis stream consumer', () => {
       drainedMs,
     });
     expect(figures).toMatchObject({ processed: 200, lost: 0, doubleEffects: 0, keysInOrder: KEYS, givenUp: 1, stuckAttempts: RETRY_ATTEMPTS + 1 });
-    expect(poison.map((m) => m.MessageAttributes!['fanout.reason'].StringValue).sort()).toEqual(Object.keys(pills).sort());
-    expect(deadLetters).toHaveLength(Object.keys(pills).length + 1);
+    // Each poison record is in the DLQ with its reason. A copy is sent before its batch is answered, so a batch retried
+    // whole after a crash sends its poison again: at most one extra copy per failed invocation, and nothing else is there.
+    expect([...new Set(poison.map((m) => m.MessageAttributes!['fanout.reason'].StringValue))].sort()).toEqual(Object.keys(pills).sort());
+    expect(poison.length - Object.keys(pills).length).toBeLessThanOrEqual(figures.failedInvocations);
+    expect(deadLetters).toHaveLength(poison.length + onFailure.length);
     expect(onFailure).toEqual([expect.objectContaining({
       kind: 'kinesis',
       condition: 'RetryAttemptsExhausted',
